@@ -1,0 +1,1 @@
+"""The API document as code, without I/O: codes, envelope, models, paths, regions."""

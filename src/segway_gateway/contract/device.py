@@ -1,0 +1,134 @@
+"""The device link protocol between the gateway and a vehicle (ours; the document is silent).
+
+One topic tree per vehicle, `segway/v1/{iotCode}/{kind}`. Vehicles publish
+`status`, `location`, `event`, `presence` and `reply`; the gateway publishes
+`cmd`. Payloads are JSON objects of the models below, with the same field
+names as the API so telemetry passes through unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from segway_gateway.contract.models import BatteryPack
+
+TOPIC_ROOT = "segway/v1"
+
+
+def topic(iot_code: str, kind: str) -> str:
+    """The topic of one message kind of one vehicle."""
+    return f"{TOPIC_ROOT}/{iot_code}/{kind}"
+
+
+class CommandName(str, Enum):
+    """What the gateway can ask a vehicle to do."""
+
+    UNLOCK = "unlock"
+    LOCK = "lock"
+    BATTERY_COVER = "battery-cover"
+    SOUND = "sound"
+    LOCATE = "locate"
+    GET_BLUETOOTH_KEY = "get-bluetooth-key"
+    SET_SWITCH = "set-switch"
+    SET_ABLE_SWITCH = "set-able-switch"
+    SET_AMBIENT = "set-ambient"
+    SET_SOUND = "set-sound"
+    SET_BLUETOOTH_KEY = "set-bluetooth-key"
+    SET_INTERVAL = "set-interval"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Command(_Message):
+    """A command to one vehicle; the vehicle ignores it once `deadline` (epoch ms) has passed."""
+
+    op_id: str = Field(alias="opId")
+    name: CommandName
+    args: dict[str, Any] = Field(default_factory=dict)
+    deadline: int
+
+
+class Reply(_Message):
+    """A vehicle's answer to one command: an API result code and optional data."""
+
+    op_id: str = Field(alias="opId")
+    code: int
+    data: dict[str, Any] | None = None
+
+
+class DeviceStatus(_Message):
+    """What a vehicle reports as its status (the API's status and battery-info fields)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    locked: bool
+    lock_voltage: int = Field(alias="lockVoltage")
+    network_signal: int = Field(alias="networkSignal")
+    charging: bool
+    power_percent: int = Field(alias="powerPercent")
+    speed_mode: int = Field(alias="speedMode")
+    speed: int
+    odometer: int
+    remaining_range: int = Field(alias="remainingRange")
+    total_riding_secs: int = Field(alias="totalRidingSecs")
+    status_utc_time: int = Field(alias="statusUtcTime")
+    driving_voltage: int = Field(alias="drivingVoltage")
+    current_power: int = Field(alias="currentPower")
+    iot_percent: int = Field(alias="iotPercent")
+    iot_voltage: int = Field(alias="iotVoltage")
+    battery_data: list[BatteryPack] = Field(alias="batteryData")
+
+
+class DeviceLocation(_Message):
+    """A GPS fix as a vehicle reports it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    location_status: Literal["valid", "invalid"] = Field(alias="locationStatus")
+    latitude: float
+    longitude: float
+    satellite_number: int = Field(alias="satelliteNumber")
+    hdop: float
+    altitude: float
+    gps_utc_time: int = Field(alias="gpsUtcTime")
+
+
+class DeviceEvent(_Message):
+    """An alert or fault appearing (status 0) or disappearing (status 1)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    kind: Literal["alert", "fault"]
+    code: int
+    status: Literal[0, 1]
+    status_utc_time: int = Field(alias="statusUtcTime")
+
+
+SETTING_GROUPS: dict[CommandName, str] = {
+    CommandName.SET_SWITCH: "switch",
+    CommandName.SET_ABLE_SWITCH: "ableSwitch",
+    CommandName.SET_AMBIENT: "ambient",
+    CommandName.SET_SOUND: "sound",
+    CommandName.SET_INTERVAL: "interval",
+}
+"""Setting commands and the group of the settings document each one writes."""
+
+
+def merge_setting(
+    settings: dict[str, Any], name: CommandName, args: dict[str, Any]
+) -> dict[str, Any]:
+    """`settings` with a setting command's arguments merged, deeply, into its group."""
+    group = SETTING_GROUPS[name]
+    return {**settings, group: _deep_merge(settings.get(group, {}), args)}
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        elif value is not None:
+            merged[key] = value
+    return merged

@@ -1,0 +1,58 @@
+"""The `{code, msg, data, t, opId}` envelope every API response is wrapped in."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from segway_gateway.contract.codes import Code
+
+SUCCESS_MSG = "Success"
+"""`msg` of status, every control and every setting (clients compare it exactly)."""
+LOWER_SUCCESS_MSG = "success"
+"""`msg` of location, battery-info and bluetooth-key, as in the document's examples."""
+
+
+class Envelope(BaseModel):
+    """An API response as it travels; `resId` is the battery-info example's name for `opId`."""
+
+    model_config = ConfigDict(extra="allow")
+    code: int
+    msg: str
+    data: Any = None
+    t: int
+    opId: str  # noqa: N815 - the wire name
+
+
+def new_op_id() -> str:
+    """A fresh operation id, one per API call."""
+    return str(uuid.uuid4())
+
+
+def now_ms() -> int:
+    """Epoch milliseconds, the unit of `t`."""
+    return time.time_ns() // 1_000_000
+
+
+def envelope(
+    code: Code,
+    op_id: str,
+    data: Any = None,
+    msg: str | None = None,
+    *,
+    res_id: bool = False,
+) -> dict[str, Any]:
+    """The envelope of one answer; `msg` defaults to the document's text for `code`."""
+    body: dict[str, Any] = {
+        "code": int(code),
+        "msg": code.message if msg is None else msg,
+        "data": data,
+        "t": now_ms(),
+        "opId": op_id,
+    }
+    if res_id:
+        body["resId"] = op_id
+    return body

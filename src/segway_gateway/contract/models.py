@@ -1,0 +1,325 @@
+"""Request and response models of the API document, with the ranges of NOTES.md.
+
+Attributes are snake_case; the wire names (camelCase, typos kept where clients
+read them) are aliases. Request models are liberal where NOTES.md says so
+(`iotCode` as string or number, unknown fields ignored) and strict elsewhere
+(no numeric strings for numbers, no floats for integers).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+IOT_CODE_MAX_LENGTH = 32
+_IOT_CODE = re.compile(rf"[0-9]{{1,{IOT_CODE_MAX_LENGTH}}}")
+_BLUETOOTH_KEY = re.compile(r"[A-Za-z0-9]{8}")
+
+
+def parse_iot_code(value: object) -> str:
+    """An IMEI given as a JSON string or a non-negative JSON number, as a digit string."""
+    if isinstance(value, bool):
+        raise ValueError("iotCode must be a string or a number")
+    if isinstance(value, int) and value >= 0:
+        value = str(value)
+    if isinstance(value, str) and _IOT_CODE.fullmatch(value):
+        return value
+    raise ValueError(f"iotCode must be 1 to {IOT_CODE_MAX_LENGTH} digits")
+
+
+def _parse_control_type(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("controlType must be an integer")
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    raise ValueError("controlType must be an integer")
+
+
+def _parse_bluetooth_key(value: object) -> str:
+    if isinstance(value, str) and _BLUETOOTH_KEY.fullmatch(value):
+        return value
+    raise ValueError("key must be exactly 8 ASCII letters or digits")
+
+
+IotCode = Annotated[
+    str,
+    BeforeValidator(parse_iot_code),
+    Field(json_schema_extra={"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+]
+BluetoothKey = Annotated[str, BeforeValidator(_parse_bluetooth_key)]
+Interval = Annotated[StrictInt, Field(ge=10, le=65535)]
+Switch = Annotated[StrictInt, Field(ge=0, le=2)]
+Level = Annotated[StrictInt, Field(ge=1, le=3)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+
+class IotCodeRequest(_Wire):
+    """Body of unlock, lock and battery-cover."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"iotCode": 861477038719116}]})
+    iot_code: IotCode
+
+
+class SoundControlRequest(IotCodeRequest):
+    """Body of the sound control: 2 finds the vehicle, 1 sounds the alarm."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"iotCode": 861477038719116, "controlType": 3}]}
+    )
+    control_type: Annotated[int, BeforeValidator(_parse_control_type), Field(ge=0, le=255)]
+
+
+class SwitchSettingRequest(IotCodeRequest):
+    """Body of the switch setting."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"iotCode": "861477038719116", "alertSensitivity": 2, "lowPowerValue": 15}]
+        }
+    )
+    alert_sensitivity: Level | None = None
+    low_power_value: Annotated[StrictInt, Field(ge=10, le=30)] | None = None
+
+
+class AbleSwitchRequest(IotCodeRequest):
+    """Body of the switch enable setting: 0 no setting, 1 off, 2 on."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"iotCode": "861477038719116", "kickstandCheck": 2, "lowPowerSwitch": 2}]
+        }
+    )
+    assisted_mode: Switch | None = None
+    kickstand_check: Switch | None = None
+    low_power_switch: Switch | None = None
+
+
+class LampEffect(_Wire):
+    """One atmosphere lamp effect: mode 1 off, 2 always on; color 1 to 7."""
+
+    mode: Annotated[StrictInt, Field(ge=1, le=2)]
+    color: Annotated[StrictInt, Field(ge=1, le=7)]
+
+
+class AmbientSettingRequest(IotCodeRequest):
+    """Body of the atmosphere lamp setting (the table's `brightrequired` is `bright`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "iotCode": "8612345678901",
+                    "bright": 1,
+                    "readyMode": {"mode": 2, "color": 1},
+                    "parkingMode": {"mode": 2, "color": 3},
+                }
+            ]
+        }
+    )
+    bright: Level
+    parking_mode: LampEffect
+    cruise_mode: LampEffect | None = None
+    ready_mode: LampEffect | None = None
+    fault_mode: LampEffect | None = None
+
+
+class SoundMask(_Wire):
+    """Per-sound switches of the sound setting: 0 disable, 1 enable, 2 keep original."""
+
+    unlocked: Switch | None = None
+    locked: Switch | None = None
+    open_boxes: Switch | None = None
+    toot: Switch | None = None
+    kickstand: Switch | None = None
+    gear_up: Switch | None = None
+    gear_down: Switch | None = None
+    enter_cruise: Switch | None = None
+    exit_cruise: Switch | None = None
+    set: Switch | None = None
+    battery_inserted: Switch | None = None
+
+
+class SoundSettingRequest(IotCodeRequest):
+    """Body of the sound setting: workMode 0 no setting, 1 off, 2 on."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"iotCode": "861477038719116", "workMode": 2, "volume": 1}]}
+    )
+    work_mode: Switch
+    volume: Level | None = None
+    ebcq_mask: SoundMask | None = None
+
+
+class BluetoothKeyRequest(IotCodeRequest):
+    """Body of the bluetooth key setting."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"iotCode": 861477038719116, "key": "4BKNwi77"}]}
+    )
+    key: BluetoothKey
+
+
+class LocationInterval(_Wire):
+    """Location upload intervals in seconds."""
+
+    unlock_status: Interval | None = None
+    lock_status: Interval | None = None
+
+
+class StatusInterval(_Wire):
+    """Status upload intervals in seconds."""
+
+    riding_status: Interval | None = None
+    non_riding: Interval | None = None
+    lock_status: Interval | None = None
+
+
+class IntervalSettingRequest(IotCodeRequest):
+    """Body of the upload interval setting: at least one of the two objects."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "iotCode": "861477038719116",
+                    "locationInterval": {"unlockStatus": 10, "lockStatus": 900},
+                    "statusInterval": {"ridingStatus": 10, "nonRiding": 300, "lockStatus": 900},
+                }
+            ]
+        }
+    )
+    location_interval: LocationInterval | None = None
+    status_interval: StatusInterval | None = None
+
+    @model_validator(mode="after")
+    def _one_interval_at_least(self) -> IntervalSettingRequest:
+        if self.location_interval is None and self.status_interval is None:
+            raise ValueError("locationInterval or statusInterval is required")
+        return self
+
+
+# Responses -----------------------------------------------------------------
+
+
+class TokenResponse(BaseModel):
+    """Success of POST /oauth/token (plain OAuth 2.0 JSON, not the envelope)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "83efe135-8203-404c-b489-b5fbf8050d3d",
+                    "token_type": "bearer",
+                    "expires_in": 43199,
+                    "scope": "read write trust",
+                }
+            ]
+        }
+    )
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    scope: str = "read write trust"
+
+
+class OAuthError(BaseModel):
+    """Failure of POST /oauth/token (RFC 6749 section 5.2)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"error": "invalid_client", "error_description": "Bad client credentials"}]
+        }
+    )
+    error: str
+    error_description: str
+
+
+class StatusData(_Wire):
+    """`data` of the status query; range is sent under both of the document's names."""
+
+    iot_code: str
+    online: bool
+    locked: bool
+    lock_voltage: int
+    network_signal: int
+    charging: bool
+    power_percent: int
+    speed_mode: int
+    speed: int
+    odometer: int
+    remaining_range: int
+    remainder_range: int
+    total_riding_secs: int
+    status_utc_time: int
+
+
+class LocationData(_Wire):
+    """`data` of the location query; the time is sent as `gpsUtcTime` and `gpsUTCTime`."""
+
+    iot_code: str
+    latitude: float
+    longitude: float
+    satellite_number: int
+    hdop: float
+    altitude: float
+    gps_utc_time: int
+    gps_utc_time_compat: int = Field(alias="gpsUTCTime")
+
+
+class BatteryPack(_Wire):
+    """One battery pack (`temperatrue` is the document's spelling)."""
+
+    battery_port: int
+    battery_percent: int
+    battery_voltage: int
+    cycle_times: int
+    temperatrue: int
+
+
+class BatteryInfoData(_Wire):
+    """`data` of the battery-info query."""
+
+    iot_code: str
+    charging: bool
+    vehicle_percent: int
+    battery_count: int
+    driving_voltage: int
+    current_power: int
+    iot_percent: int
+    iot_voltage: int
+    battery_data: list[BatteryPack]
+
+
+class BluetoothKeyData(_Wire):
+    """`data` of the bluetooth-key query."""
+
+    iot_code: str
+    key: str
+
+
+def example_envelope(data: Any, msg: str = "Success") -> dict[str, Any]:
+    """An envelope as the document shows it, for OpenAPI examples."""
+    return {
+        "code": 0,
+        "msg": msg,
+        "data": data,
+        "t": 1593333694412,
+        "opId": "3de041d2-7f1e-4cb2-a7be-483378727c56",
+    }

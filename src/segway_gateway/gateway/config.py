@@ -1,0 +1,27 @@
+"""Settings of one gateway process (flags of `segway-gateway serve`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from segway_gateway.contract.regions import Region
+from segway_gateway.gateway.auth import DEFAULT_TTL
+from segway_gateway.gateway.fleet import DEFAULT_COMMAND_TIMEOUT
+from segway_gateway.gateway.store.db import DEFAULT_URL
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    db_url: str = DEFAULT_URL
+    region: Region | None = None
+    """Serve only platforms of this region (others get 15100); None serves all."""
+    token_ttl: int = DEFAULT_TTL
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    key_file: Path = Path("var/gateway.key")
+    simulate: bool = True
+    """Embedded mode: in-process device link, every active vehicle simulated."""
+    autopilot: bool = False
+    """Simulated riders take unlocked vehicles for rides (the demo turns it on)."""
+    speedup: float = 1.0
+    seed: int = 0

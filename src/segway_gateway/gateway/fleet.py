@@ -1,0 +1,210 @@
+"""The fleet service: which vehicles exist, what they last said, and commands to them.
+
+Everything a query answers comes from memory (loaded at start, kept current by
+telemetry, written behind to the store once a second). Commands go through the
+device link and await the vehicle's reply until a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from segway_gateway.contract.codes import Code
+from segway_gateway.contract.device import (
+    Command,
+    CommandName,
+    DeviceEvent,
+    DeviceLocation,
+    DeviceStatus,
+    Reply,
+    SETTING_GROUPS,
+    merge_setting,
+)
+from segway_gateway.gateway.clock import Clock
+from segway_gateway.gateway.errors import ApiError
+from segway_gateway.gateway.link.base import DeviceLink, LinkError
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.vehicles import Vehicle, VehicleState
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 1.0
+DEFAULT_COMMAND_TIMEOUT = 5.0
+
+@dataclass
+class VehicleEntry:
+    """One vehicle as the gateway knows it right now."""
+
+    iot_code: str
+    platform_code: str
+    active: bool
+    online: bool = False
+    status: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, vehicle: Vehicle) -> VehicleEntry:
+        return cls(
+            iot_code=vehicle.iot_code,
+            platform_code=vehicle.platform_code,
+            active=vehicle.active,
+            status=vehicle.status,
+            location=vehicle.location,
+            settings=dict(vehicle.settings),
+        )
+
+    def state(self) -> VehicleState:
+        return VehicleState(self.status, self.location, self.settings)
+
+
+class FleetService:
+    """Implements `TelemetrySink` for the device link."""
+
+    def __init__(
+        self,
+        db: Database,
+        link: DeviceLink,
+        clock: Clock,
+        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+    ) -> None:
+        self._db = db
+        self._link = link
+        self._clock = clock
+        self.command_timeout = command_timeout
+        self._vehicles: dict[str, VehicleEntry] = {}
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
+        self._dirty: set[str] = set()
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        for vehicle in await self._db.vehicles.list():
+            self._vehicles[vehicle.iot_code] = VehicleEntry.from_record(vehicle)
+        await self._link.start(self)
+        self._flusher = asyncio.create_task(self._flush_forever(), name="fleet-flush")
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self._link.stop()
+        await self.flush()
+
+    # Lookup ---------------------------------------------------------------
+
+    async def vehicle(self, platform_code: str, iot_code: str) -> VehicleEntry:
+        """The platform's vehicle, or 15102 (also for another platform's) and 15300."""
+        entry = self._vehicles.get(iot_code)
+        if entry is None:
+            entry = await self._load(iot_code)
+        if entry is None or entry.platform_code != platform_code:
+            raise ApiError(Code.DEVICE_NOT_FOUND)
+        if not entry.active:
+            raise ApiError(Code.DEVICE_INACTIVE)
+        return entry
+
+    async def _load(self, iot_code: str) -> VehicleEntry | None:
+        """A vehicle registered after start (by the CLI, in another process)."""
+        for vehicle in await self._db.vehicles.list_codes([iot_code]):
+            entry = VehicleEntry.from_record(vehicle)
+            return self._vehicles.setdefault(iot_code, entry)
+        return None
+
+    # Commands -------------------------------------------------------------
+
+    async def command(
+        self, entry: VehicleEntry, op_id: str, name: CommandName, args: dict[str, Any]
+    ) -> Reply:
+        """Send a command and await its reply; a non-zero reply code is raised."""
+        if not entry.online:
+            raise ApiError(Code.DEVICE_OFFLINE)
+        deadline = int((self._clock() + self.command_timeout) * 1000)
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[op_id] = future
+        try:
+            try:
+                await self._link.send(entry.iot_code, Command(opId=op_id, name=name, args=args, deadline=deadline))
+            except LinkError as err:
+                raise ApiError(Code.SEND_FAILED, str(err)) from err
+            try:
+                reply = await asyncio.wait_for(future, self.command_timeout)
+            except TimeoutError as err:
+                raise ApiError(Code.DEVICE_TIMEOUT) from err
+        finally:
+            self._pending.pop(op_id, None)
+        if reply.code != Code.SUCCESS:
+            raise ApiError(_known_code(reply.code), f"vehicle {entry.iot_code} refused {name.value}")
+        self._remember_setting(entry, name, args)
+        return reply
+
+    def _remember_setting(self, entry: VehicleEntry, name: CommandName, args: dict[str, Any]) -> None:
+        if name in SETTING_GROUPS:
+            entry.settings = merge_setting(entry.settings, name, args)
+            self._dirty.add(entry.iot_code)
+
+    # TelemetrySink --------------------------------------------------------
+
+    def on_presence(self, iot_code: str, online: bool) -> None:
+        entry = self._vehicles.get(iot_code)
+        if entry is not None:
+            entry.online = online
+
+    def on_status(self, iot_code: str, status: DeviceStatus) -> None:
+        entry = self._vehicles.get(iot_code)
+        if entry is not None:
+            entry.status = status.model_dump(by_alias=True, mode="json")
+            self._dirty.add(iot_code)
+
+    def on_location(self, iot_code: str, location: DeviceLocation) -> None:
+        entry = self._vehicles.get(iot_code)
+        if entry is not None and location.location_status == "valid":
+            entry.location = location.model_dump(by_alias=True, mode="json")
+            self._dirty.add(iot_code)
+
+    def on_event(self, iot_code: str, event: DeviceEvent) -> None:
+        log.info("vehicle %s %s %s status %s", iot_code, event.kind, event.code, event.status)
+
+    def on_reply(self, iot_code: str, reply: Reply) -> None:
+        future = self._pending.get(reply.op_id)
+        if future is not None and not future.done():
+            future.set_result(reply)
+
+    # Write-behind ---------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write the state of every vehicle that changed since the last flush."""
+        dirty, self._dirty = self._dirty, set()
+        states = {code: self._vehicles[code].state() for code in dirty if code in self._vehicles}
+        try:
+            await self._db.vehicles.save_states(states)
+        except Exception:
+            self._dirty |= dirty
+            raise
+
+    async def _flush_forever(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            try:
+                await self.flush()
+            except Exception:
+                if not failing:
+                    log.exception("writing vehicle state failed; will retry")
+                failing = True
+            else:
+                if failing:
+                    log.info("writing vehicle state recovered")
+                failing = False
+
+
+def _known_code(code: int) -> Code:
+    try:
+        return Code(code)
+    except ValueError:
+        log.warning("vehicle answered with unknown code %s", code)
+        return Code.SERVER_ERROR

@@ -1,0 +1,64 @@
+"""The seam between the fleet service and a transport (in-process memory, MQTT).
+
+Gateway side: `DeviceLink` hands commands to vehicles and feeds everything
+vehicles publish into a `TelemetrySink`. Vehicle side: `DevicePort.connect`
+gives one vehicle a `DeviceConnection` to publish on and delivers its commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from segway_gateway.contract.device import (
+    Command,
+    DeviceEvent,
+    DeviceLocation,
+    DeviceStatus,
+    Reply,
+)
+
+
+class LinkError(Exception):
+    """A command could not be handed to the device link (15303)."""
+
+
+class TelemetrySink(Protocol):
+    """Receives what vehicles publish."""
+
+    def on_presence(self, iot_code: str, online: bool) -> None: ...
+    def on_status(self, iot_code: str, status: DeviceStatus) -> None: ...
+    def on_location(self, iot_code: str, location: DeviceLocation) -> None: ...
+    def on_event(self, iot_code: str, event: DeviceEvent) -> None: ...
+    def on_reply(self, iot_code: str, reply: Reply) -> None: ...
+
+
+class DeviceLink(Protocol):
+    """The gateway's side of a transport."""
+
+    async def start(self, sink: TelemetrySink) -> None: ...
+    async def stop(self) -> None: ...
+    async def send(self, iot_code: str, command: Command) -> None:
+        """Hand a command over for delivery; raises `LinkError` if that is impossible."""
+        ...
+
+
+CommandHandler = Callable[[Command], None]
+
+
+class DeviceConnection(Protocol):
+    """One vehicle's live session: what it publishes goes to the gateway."""
+
+    def publish_status(self, status: DeviceStatus) -> None: ...
+    def publish_location(self, location: DeviceLocation) -> None: ...
+    def publish_event(self, event: DeviceEvent) -> None: ...
+    def publish_reply(self, reply: Reply) -> None: ...
+    def close(self) -> None:
+        """End the session; the gateway sees the vehicle offline."""
+        ...
+
+
+class DevicePort(Protocol):
+    """The vehicles' side of a transport."""
+
+    def connect(self, iot_code: str, on_command: CommandHandler) -> DeviceConnection: ...

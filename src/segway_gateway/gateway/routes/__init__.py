@@ -1,0 +1,1 @@
+"""HTTP routes: thin handlers that parse, call the services and wrap the answer."""

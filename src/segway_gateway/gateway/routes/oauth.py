@@ -1,0 +1,105 @@
+"""POST /oauth/token: the client-credentials grant, answered in plain OAuth 2.0 JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from urllib.parse import parse_qsl, unquote
+
+import orjson
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from segway_gateway.contract import paths
+from segway_gateway.contract.models import OAuthError, TokenResponse
+from segway_gateway.gateway.auth import InvalidClient
+from segway_gateway.gateway.runtime import Gateway
+
+router = APIRouter(tags=["Auth"])
+log = logging.getLogger("segway_gateway.api")
+
+_MAX_FORM_BYTES = 8 * 1024
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    body = {"error": error, "error_description": description}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _basic_credentials(authorization: str | None) -> dict[str, str]:
+    """client_id and client_secret from HTTP Basic auth (RFC 6749 section 2.3.1), if sent."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return {}
+    try:
+        client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return {}
+    return {"client_id": unquote(client_id), "client_secret": unquote(secret)}
+
+
+async def token(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    params = dict(request.query_params)
+    raw = await request.body()
+    if len(raw) > _MAX_FORM_BYTES:
+        return _oauth_error(400, "invalid_request", "request body too large")
+    try:
+        params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return _oauth_error(400, "invalid_request", "malformed form body")
+    params = {**params, **_basic_credentials(request.headers.get("authorization"))}
+    grant_type = params.get("grant_type")
+    if grant_type is None:
+        return _oauth_error(400, "invalid_request", "Missing grant type")
+    if grant_type != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
+    client_id, secret = params.get("client_id", ""), params.get("client_secret", "")
+    try:
+        issued = await gateway.tokens.issue(client_id, secret)
+    except InvalidClient:
+        log.info("token refused for client %r", client_id)
+        return _oauth_error(401, "invalid_client", "Bad client credentials")
+    body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+    return Response(body.model_dump_json().encode(), media_type="application/json")
+
+
+router.add_api_route(
+    paths.TOKEN,
+    token,
+    methods=["POST"],
+    summary="Request a token (client credentials)",
+    description=(
+        "Form body as documented; the query string and HTTP Basic auth are accepted too. "
+        "While the newest token has more than 300 s left the same token is returned."
+    ),
+    response_model=TokenResponse,
+    responses={
+        400: {"model": OAuthError, "description": "Missing or unsupported grant type"},
+        401: {"model": OAuthError, "description": "Unknown client or wrong secret"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["client_id", "client_secret", "grant_type"],
+                        "properties": {
+                            "client_id": {"type": "string", "example": "A20081"},
+                            "client_secret": {
+                                "type": "string",
+                                "example": "e2651be5-12d3-48f3-ba6c-bc2b04a447b6",
+                            },
+                            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        },
+                    }
+                }
+            },
+        }
+    },
+    operation_id="token",
+)

@@ -1,0 +1,75 @@
+"""The database handle: engine from a URL, schema creation, and the repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from segway_gateway.gateway.store.platforms import PlatformRepo
+from segway_gateway.gateway.store.sim import SimStateRepo
+from segway_gateway.gateway.store.tables import metadata
+from segway_gateway.gateway.store.tokens import TokenRepo
+from segway_gateway.gateway.store.vehicles import VehicleRepo
+
+DEFAULT_URL = "sqlite:///var/segway-gateway.db"
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+class UnsupportedDatabase(ValueError):
+    """The URL names a database this project does not run on."""
+
+
+def normalize_url(url: str) -> str:
+    """The async-driver form of a SQLAlchemy URL (`sqlite://` and `postgresql://` as given)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise UnsupportedDatabase(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return parsed.set(drivername=_ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """One engine and the repositories over it; `async with` opens and disposes it."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(self.url)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _enable_sqlite_wal)
+        self.platforms = PlatformRepo(self.engine)
+        self.vehicles = VehicleRepo(self.engine)
+        self.tokens = TokenRepo(self.engine)
+        self.sim = SimStateRepo(self.engine)
+
+    async def create_schema(self) -> None:
+        """Create missing tables (idempotent)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        await self.create_schema()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,57 @@
+"""The schema. JSON columns hold documents whose shape the contract models own."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, MetaData, String, Table
+
+metadata = MetaData()
+
+platforms = Table(
+    "platforms",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("secret_hash", String(255), nullable=False),
+    Column("push_url", String(2048)),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+vehicles = Table(
+    "vehicles",
+    metadata,
+    Column("iot_code", String(32), primary_key=True),
+    Column(
+        "platform_code",
+        String(64),
+        ForeignKey("platforms.code", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("status", JSON),
+    Column("location", JSON),
+    Column("settings", JSON, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("token_id", String(64), nullable=False, unique=True),
+    Column(
+        "platform_code",
+        String(64),
+        ForeignKey("platforms.code", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+sim_vehicles = Table(
+    "sim_vehicles",
+    metadata,
+    Column("iot_code", String(32), primary_key=True),
+    Column("state", JSON, nullable=False),
+)

@@ -1,0 +1,81 @@
+"""Vehicles: registration, and the latest status, location and settings they reported."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
+from segway_gateway.gateway.store.tables import platforms, vehicles
+
+
+@dataclass
+class Vehicle:
+    """A registered vehicle and what the gateway last knew of it."""
+
+    iot_code: str
+    platform_code: str
+    active: bool
+    created_at: int
+    status: dict[str, Any] | None = None
+    location: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VehicleState:
+    """The part of a vehicle that changes while it runs."""
+
+    status: dict[str, Any] | None
+    location: dict[str, Any] | None
+    settings: dict[str, Any]
+
+
+class VehicleRepo:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, vehicle: Vehicle) -> None:
+        async with self._engine.begin() as conn:
+            known = select(platforms.c.code).where(platforms.c.code == vehicle.platform_code)
+            if (await conn.execute(known)).first() is None:
+                raise NotFound(f"no platform {vehicle.platform_code}")
+            try:
+                await conn.execute(insert(vehicles).values(**vehicle.__dict__))
+            except IntegrityError as err:
+                raise AlreadyExists(f"vehicle {vehicle.iot_code} exists already") from err
+
+    async def list(self, platform_code: str | None = None) -> list[Vehicle]:
+        query = select(vehicles).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
+        if platform_code is not None:
+            query = query.where(vehicles.c.platform_code == platform_code)
+        async with self._engine.connect() as conn:
+            return [Vehicle(**row._mapping) for row in await conn.execute(query)]
+
+    async def list_codes(self, iot_codes: list[str]) -> list[Vehicle]:
+        query = select(vehicles).where(vehicles.c.iot_code.in_(iot_codes))
+        async with self._engine.connect() as conn:
+            return [Vehicle(**row._mapping) for row in await conn.execute(query)]
+
+    async def remove(self, iot_code: str) -> None:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(vehicles).where(vehicles.c.iot_code == iot_code))
+        if result.rowcount == 0:
+            raise NotFound(f"no vehicle {iot_code}")
+
+    async def save_states(self, states: Mapping[str, VehicleState]) -> None:
+        """Write the latest state of many vehicles in one transaction."""
+        if not states:
+            return
+        async with self._engine.begin() as conn:
+            for iot_code, state in states.items():
+                await conn.execute(
+                    update(vehicles)
+                    .where(vehicles.c.iot_code == iot_code)
+                    .values(status=state.status, location=state.location, settings=state.settings)
+                )

@@ -1,0 +1,1 @@
+"""Simulated C80 e-bikes that speak the device link."""

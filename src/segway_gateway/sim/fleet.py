@@ -1,0 +1,208 @@
+"""Runs many simulated vehicles over a device port: ticks, reports, commands.
+
+Each vehicle publishes its status on every change of lock, ride or charge
+state and otherwise at its status interval, and its location at its location
+interval (NOTES.md defaults; the interval setting overrides them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from segway_gateway.contract.device import Command
+from segway_gateway.gateway.clock import Clock
+from segway_gateway.gateway.link.base import DeviceConnection, DevicePort
+from segway_gateway.gateway.store.sim import SimStateRepo
+from segway_gateway.sim.city import SHENZHEN, City
+from segway_gateway.sim.faults import Fault
+from segway_gateway.sim.vehicle import SimVehicle, VehicleState, new_state
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+SAVE_EVERY_TICKS = 10
+LOCATION_INTERVALS = {"unlockStatus": 10, "lockStatus": 900}
+STATUS_INTERVALS = {"ridingStatus": 10, "nonRiding": 60, "lockStatus": 900}
+AUTOPILOT_MEAN_WAIT = 10.0
+AUTOPILOT_MEAN_RIDE = 300.0
+
+
+@dataclass
+class _Running:
+    vehicle: SimVehicle
+    connection: DeviceConnection | None = None
+    next_status: float = 0.0
+    next_location: float = 0.0
+    last_phase: tuple[bool, bool, bool] | None = None
+
+
+class SimFleet:
+    """Simulated vehicles connected to a `DevicePort`, moved on by a tick loop."""
+
+    def __init__(
+        self,
+        port: DevicePort,
+        repo: SimStateRepo,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        speedup: float = 1.0,
+        autopilot: bool = False,
+        city: City = SHENZHEN,
+    ) -> None:
+        self._port = port
+        self._repo = repo
+        self._clock = clock
+        self._rng = random.Random(seed)
+        self.speedup = speedup
+        self.autopilot = autopilot
+        self.city = city
+        self._running: dict[str, _Running] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, iot_codes: Iterable[str]) -> None:
+        saved = await self._repo.load()
+        for iot_code in sorted(iot_codes):
+            state = (
+                VehicleState.from_dict(saved[iot_code])
+                if iot_code in saved
+                else new_state(iot_code, self.city, self._rng)
+            )
+            rng = random.Random(f"{self._rng.random()}:{iot_code}")
+            self._running[iot_code] = _Running(SimVehicle(state, self.city, rng))
+            self._connect(iot_code)
+        self._task = asyncio.create_task(self._tick_forever(), name="sim-fleet")
+        log.info("simulated fleet: %d vehicles online", len(self._running))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.save()
+        for running in self._running.values():
+            if running.connection is not None:
+                running.connection.close()
+
+    async def save(self) -> None:
+        await self._repo.save({k: r.vehicle.state.to_dict() for k, r in self._running.items()})
+
+    def vehicle(self, iot_code: str) -> SimVehicle:
+        return self._running[iot_code].vehicle
+
+    def set_fault(self, iot_code: str, fault: Fault) -> None:
+        running = self._running[iot_code]
+        running.vehicle.faults.add(fault)
+        if fault is Fault.OFFLINE and running.connection is not None:
+            running.connection.close()
+            running.connection = None
+
+    def clear_faults(self, iot_code: str) -> None:
+        running = self._running[iot_code]
+        running.vehicle.faults.clear()
+        if running.connection is None:
+            self._connect(iot_code)
+
+    def report(self, iot_code: str) -> None:
+        """Publish status and location now (after a change made from outside)."""
+        running = self._running[iot_code]
+        self._publish_status(running, self._clock())
+        self._publish_location(running, self._clock())
+
+    # Internals ------------------------------------------------------------
+
+    def _connect(self, iot_code: str) -> None:
+        running = self._running[iot_code]
+        running.connection = self._port.connect(
+            iot_code, lambda command: self._on_command(running, command)
+        )
+        now = self._clock()
+        self._publish_status(running, now)
+        self._publish_location(running, now)
+
+    def _on_command(self, running: _Running, command: Command) -> None:
+        now = self._clock()
+        if now * 1000 > command.deadline or running.connection is None:
+            return
+        reply = running.vehicle.execute(command, now)
+        if reply is None:
+            return
+        if self._phase(running) != running.last_phase:
+            self._publish_status(running, now)
+        running.connection.publish_reply(reply)
+
+    async def _tick_forever(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            self._tick(TICK_SECONDS * self.speedup)
+            ticks += 1
+            if ticks % SAVE_EVERY_TICKS == 0:
+                try:
+                    await self.save()
+                except Exception:
+                    log.exception("saving simulated vehicles failed")
+
+    def _tick(self, seconds: float) -> None:
+        now = self._clock()
+        for running in self._running.values():
+            vehicle = running.vehicle
+            if self.autopilot:
+                self._autopilot(vehicle, seconds)
+            vehicle.advance(seconds)
+            if running.connection is None:
+                continue
+            if now >= running.next_status or self._phase(running) != running.last_phase:
+                self._publish_status(running, now)
+            if now >= running.next_location:
+                self._publish_location(running, now)
+
+    def _autopilot(self, vehicle: SimVehicle, seconds: float) -> None:
+        """Riders take unlocked bikes for a ride and park them again."""
+        state = vehicle.state
+        if state.riding and self._rng.random() < seconds / AUTOPILOT_MEAN_RIDE:
+            vehicle.stop_ride()
+        elif not state.locked and not state.riding:
+            if self._rng.random() < seconds / AUTOPILOT_MEAN_WAIT:
+                vehicle.start_ride()
+
+    @staticmethod
+    def _phase(running: _Running) -> tuple[bool, bool, bool]:
+        state = running.vehicle.state
+        return (state.locked, state.riding, state.charging)
+
+    def _publish_status(self, running: _Running, now: float) -> None:
+        if running.connection is None:
+            return
+        running.connection.publish_status(running.vehicle.status(now))
+        running.last_phase = self._phase(running)
+        running.next_status = now + self._status_interval(running.vehicle) / self.speedup
+
+    def _publish_location(self, running: _Running, now: float) -> None:
+        if running.connection is None:
+            return
+        running.connection.publish_location(running.vehicle.location(now))
+        running.next_location = now + self._location_interval(running.vehicle) / self.speedup
+
+    @staticmethod
+    def _status_interval(vehicle: SimVehicle) -> int:
+        state = vehicle.state
+        chosen = {**STATUS_INTERVALS, **_interval_setting(vehicle, "statusInterval")}
+        if state.riding:
+            return int(chosen["ridingStatus"])
+        return int(chosen["lockStatus"] if state.locked else chosen["nonRiding"])
+
+    @staticmethod
+    def _location_interval(vehicle: SimVehicle) -> int:
+        chosen = {**LOCATION_INTERVALS, **_interval_setting(vehicle, "locationInterval")}
+        return int(chosen["lockStatus"] if vehicle.state.locked else chosen["unlockStatus"])
+
+
+def _interval_setting(vehicle: SimVehicle, name: str) -> dict[str, int]:
+    interval: dict[str, dict[str, int]] = vehicle.state.settings.get("interval", {})
+    return interval.get(name, {})
