@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,6 @@ from segway_gateway.contract.device import (
     SETTING_GROUPS,
     merge_setting,
 )
-from segway_gateway.gateway.clock import Clock
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.link.base import DeviceLink, LinkError
 from segway_gateway.gateway.store.db import Database
@@ -69,12 +69,10 @@ class FleetService:
         self,
         db: Database,
         link: DeviceLink,
-        clock: Clock,
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
     ) -> None:
         self._db = db
         self._link = link
-        self._clock = clock
         self.command_timeout = command_timeout
         self._vehicles: dict[str, VehicleEntry] = {}
         self._pending: dict[str, asyncio.Future[Reply]] = {}
@@ -123,12 +121,13 @@ class FleetService:
         """Send a command and await its reply; a non-zero reply code is raised."""
         if not entry.online:
             raise ApiError(Code.DEVICE_OFFLINE)
-        deadline = int((self._clock() + self.command_timeout) * 1000)
+        deadline = int((time.time() + self.command_timeout) * 1000)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[op_id] = future
         try:
             try:
-                await self._link.send(entry.iot_code, Command(opId=op_id, name=name, args=args, deadline=deadline))
+                command = Command(opId=op_id, name=name, args=args, deadline=deadline)
+                await self._link.send(entry.iot_code, command)
             except LinkError as err:
                 raise ApiError(Code.SEND_FAILED, str(err)) from err
             try:

@@ -26,12 +26,12 @@ class Gateway:
         self.tokens = TokenService(
             self.db.tokens, self.db.platforms, load_key(config.key_file), clock, config.token_ttl
         )
-        link = MemoryLink()
-        self.fleet = FleetService(self.db, link, clock, config.command_timeout)
+        self.link = MemoryLink()
+        self.fleet = FleetService(self.db, self.link, config.command_timeout)
         self.sim: SimFleet | None = None
         if config.simulate:
             self.sim = SimFleet(
-                link,
+                self.link,
                 self.db.sim,
                 system_clock,
                 seed=config.seed,

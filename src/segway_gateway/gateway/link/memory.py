@@ -69,6 +69,8 @@ class MemoryLink:
     def __init__(self) -> None:
         self._sink: TelemetrySink = _NullSink()
         self._sessions: dict[str, MemoryConnection] = {}
+        self.refuse_sends_to: set[str] = set()
+        """Fault injection: commands to these vehicles fail to be handed over (15303)."""
 
     async def start(self, sink: TelemetrySink) -> None:
         self._sink = sink
@@ -80,8 +82,8 @@ class MemoryLink:
 
     async def send(self, iot_code: str, command: Command) -> None:
         session = self._sessions.get(iot_code)
-        if session is None:
-            raise LinkError(f"no session for {iot_code}")
+        if session is None or iot_code in self.refuse_sends_to:
+            raise LinkError(f"cannot hand a command to {iot_code}")
         asyncio.get_running_loop().call_soon(session.on_command, command)
 
     def connect(self, iot_code: str, on_command: CommandHandler) -> MemoryConnection:

@@ -1,0 +1,82 @@
+"""Fixtures: one real gateway on loopback per module that asks for it, and tokens."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.harness import DOC_SECRET, RunningGateway, Seed, running
+
+PLATFORM = "A20081"
+OTHER_PLATFORM = "A30001"
+EUROPE_PLATFORM = "E40001"
+OTHER_SECRET = "other-platform-secret"
+FIRST_VEHICLE = 861477038719116
+FLEET_SIZE = 60
+OTHER_VEHICLE = "861477038799001"
+INACTIVE_VEHICLE = "861477038799002"
+EUROPE_VEHICLE = "861477038799003"
+
+SEED = Seed(
+    platforms={PLATFORM: DOC_SECRET, OTHER_PLATFORM: OTHER_SECRET, EUROPE_PLATFORM: OTHER_SECRET},
+    vehicles={
+        **{str(FIRST_VEHICLE + n): (PLATFORM, True) for n in range(FLEET_SIZE)},
+        OTHER_VEHICLE: (OTHER_PLATFORM, True),
+        INACTIVE_VEHICLE: (PLATFORM, False),
+        EUROPE_VEHICLE: (EUROPE_PLATFORM, True),
+    },
+)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """The shared gateway; tests take fresh vehicles from `vehicle` to stay independent."""
+    yield from running(tmp_path_factory.mktemp("gateway"), SEED, command_timeout=1.0)
+
+
+_fresh_vehicles = (str(FIRST_VEHICLE + n) for n in itertools.count())
+
+
+@pytest.fixture
+def vehicle() -> str:
+    """An active vehicle of PLATFORM no other test has touched (locked, online)."""
+    iot_code = next(_fresh_vehicles)
+    if int(iot_code) >= FIRST_VEHICLE + FLEET_SIZE:
+        pytest.fail("the shared fleet is used up: raise FLEET_SIZE")
+    return iot_code
+
+
+def get_token(base_url: str, client_id: str = PLATFORM, secret: str = DOC_SECRET) -> str:
+    response = httpx.post(
+        f"{base_url}/oauth/token",
+        data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+@pytest.fixture(scope="session")
+def api(server: RunningGateway) -> Iterator[httpx.Client]:
+    """An HTTP client authorised as PLATFORM."""
+    headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def other_api(server: RunningGateway) -> Iterator[httpx.Client]:
+    """An HTTP client authorised as OTHER_PLATFORM."""
+    token = get_token(server.base_url, OTHER_PLATFORM, OTHER_SECRET)
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def tmp_db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"

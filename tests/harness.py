@@ -1,0 +1,115 @@
+"""A real gateway on loopback for tests: uvicorn in a thread, SQLite in a temp dir.
+
+Tests talk to it over HTTP only; `call()` runs a function on the server's
+event loop, which is how a test injects a fault or starts a ride.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from segway_gateway.gateway.app import create_app
+from segway_gateway.gateway.clock import ManualClock
+from segway_gateway.gateway.config import GatewayConfig
+from segway_gateway.gateway.crypto import hash_secret
+from segway_gateway.gateway.runtime import Gateway
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.platforms import Platform
+from segway_gateway.gateway.store.vehicles import Vehicle
+
+T = TypeVar("T")
+
+DOC_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Platforms (code → secret) and vehicles (iotCode → platform, active) to start with."""
+
+    platforms: dict[str, str]
+    vehicles: dict[str, tuple[str, bool]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def seed_database(url: str, seed: Seed) -> None:
+    async with Database(url) as db:
+        for code, secret in seed.platforms.items():
+            await db.platforms.add(Platform(code, hash_secret(secret), None, 0))
+        for iot_code, (platform, active) in seed.vehicles.items():
+            await db.vehicles.add(Vehicle(iot_code, platform, active, 0))
+
+
+class RunningGateway:
+    """A started gateway and what a test needs to reach it."""
+
+    def __init__(self, tmp: Path, seed: Seed, **config: Any) -> None:
+        url = f"sqlite:///{tmp / 'gateway.db'}"
+        asyncio.run(seed_database(url, seed))
+        self.clock = ManualClock()
+        self.config = GatewayConfig(db_url=url, key_file=tmp / "gateway.key", **config)
+        self.app = create_app(self.config, self.clock)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve()
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("gateway did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+    @property
+    def gateway(self) -> Gateway:
+        gateway: Gateway = self.app.state.gateway
+        return gateway
+
+    def call(self, func: Callable[[], T]) -> T:
+        """Run `func` on the server's event loop and return its result."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return func()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+
+    def settle(self, seconds: float = 0.05) -> None:
+        """Let messages already published on the device link be delivered."""
+        time.sleep(seconds)
+
+
+def running(tmp: Path, seed: Seed, **config: Any) -> Iterator[RunningGateway]:
+    server = RunningGateway(tmp, seed, **config)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
