@@ -16,7 +16,7 @@ OTHER_PLATFORM = "A30001"
 EUROPE_PLATFORM = "E40001"
 OTHER_SECRET = "other-platform-secret"
 FIRST_VEHICLE = 861477038719116
-FLEET_SIZE = 60
+FLEET_SIZE = 400
 OTHER_VEHICLE = "861477038799001"
 INACTIVE_VEHICLE = "861477038799002"
 EUROPE_VEHICLE = "861477038799003"
@@ -35,7 +35,7 @@ SEED = Seed(
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
     """The shared gateway; tests take fresh vehicles from `vehicle` to stay independent."""
-    yield from running(tmp_path_factory.mktemp("gateway"), SEED, command_timeout=1.0)
+    yield from running(tmp_path_factory.mktemp("gateway"), SEED, command_timeout=5.0)
 
 
 _fresh_vehicles = (str(FIRST_VEHICLE + n) for n in itertools.count())
@@ -54,6 +54,7 @@ def get_token(base_url: str, client_id: str = PLATFORM, secret: str = DOC_SECRET
     response = httpx.post(
         f"{base_url}/oauth/token",
         data={"client_id": client_id, "client_secret": secret, "grant_type": "client_credentials"},
+        timeout=30,
     )
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]

@@ -17,4 +17,4 @@ def test_unlock_then_status_shows_unlocked(api: httpx.Client, vehicle: str) -> N
 
 
 def test_healthz_answers(server: RunningGateway) -> None:
-    assert httpx.get(f"{server.base_url}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{server.base_url}/healthz", timeout=30).json() == {"status": "ok"}

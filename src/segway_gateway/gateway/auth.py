@@ -8,6 +8,7 @@ and the old one stays valid until its own expiry.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -54,7 +55,9 @@ class TokenService:
 
     async def issue(self, client_id: str, client_secret: str) -> IssuedToken:
         platform = await self._platforms.get(client_id)
-        if platform is None or not crypto.verify_secret(client_secret, platform.secret_hash):
+        if platform is None or not await asyncio.to_thread(
+            crypto.verify_secret, client_secret, platform.secret_hash
+        ):
             raise InvalidClient(client_id)
         now = int(self._clock())
         newest = await self._tokens.newest(client_id)

@@ -1,4 +1,4 @@
-"""Secrets at rest: client secrets as scrypt hashes, tokens as SHA-256 hashes.
+"""Secrets at rest: client secrets as PBKDF2 hashes, tokens as SHA-256 hashes.
 
 A token is `HMAC(gateway key, token id)`; the store keeps the id and the
 token's hash, never the token. Only a holder of the gateway key can turn an
@@ -15,28 +15,25 @@ import os
 import secrets
 from pathlib import Path
 
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+PBKDF2_ITERATIONS = 600_000
+"""OWASP's 2023 figure for PBKDF2-HMAC-SHA256."""
 KEY_ENV = "SEGWAY_GATEWAY_KEY"
 
 
-def hash_secret(secret: str) -> str:
-    """A salted scrypt hash of a client secret, self-describing."""
+def hash_secret(secret: str, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """A salted PBKDF2-HMAC-SHA256 hash of a client secret, self-describing."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
-    return "$".join(
-        ["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(digest)]
-    )
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, iterations)
+    return "$".join(["pbkdf2_sha256", str(iterations), _b64(salt), _b64(digest)])
 
 
 def verify_secret(secret: str, stored: str) -> bool:
-    """True if `secret` matches the stored hash (constant-time compare)."""
+    """True if `secret` matches the stored hash (constant-time compare). CPU-heavy."""
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
+        scheme, iterations, salt, digest = stored.split("$")
+        if scheme != "pbkdf2_sha256":
             return False
-        candidate = hashlib.scrypt(
-            secret.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p)
-        )
+        candidate = hashlib.pbkdf2_hmac("sha256", secret.encode(), _unb64(salt), int(iterations))
     except ValueError:
         return False
     return hmac.compare_digest(candidate, _unb64(digest))
