@@ -10,7 +10,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,12 +94,16 @@ class RunningGateway:
 
     def call(self, func: Callable[[], T]) -> T:
         """Run `func` on the server's event loop and return its result."""
-        assert self._loop is not None
 
         async def run() -> T:
             return func()
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+        return self.run(run())
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's event loop and return its result."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
 
     def settle(self, seconds: float = 0.05) -> None:
         """Let messages already published on the device link be delivered."""
