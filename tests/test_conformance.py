@@ -109,7 +109,7 @@ def sim_snapshot(server: RunningGateway, iot_code: str) -> dict[str, Any]:
 def stored_settings(server: RunningGateway, iot_code: str) -> dict[str, Any]:
     """The settings the gateway keeps for a vehicle, copied on the server's loop."""
     fleet = server.gateway.fleet
-    return server.call(lambda: copy.deepcopy(fleet._vehicles[iot_code].settings))
+    return server.call(lambda: copy.deepcopy(fleet.entry(iot_code).settings))
 
 
 def status_of(api: httpx.Client, iot_code: str) -> dict[str, Any]:

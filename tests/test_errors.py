@@ -129,7 +129,7 @@ def test_location_of_a_vehicle_that_never_had_a_fix_is_15400(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
     def forget_location() -> None:
-        entry = server.gateway.fleet._vehicles[vehicle]
+        entry = server.gateway.fleet.entry(vehicle)
         entry.location = None
 
     server.call(forget_location)
@@ -201,7 +201,7 @@ def test_unsupported_interval_setting_is_15707_and_not_stored(
     body = {"iotCode": vehicle, "locationInterval": {"unlockStatus": 30}}
     assert code_of(api.post(INTERVAL, json=body)) == Code.NOT_SUPPORTED
     assert "interval" not in sim_state(server, vehicle).settings
-    assert "interval" not in server.gateway.fleet._vehicles[vehicle].settings
+    assert "interval" not in server.gateway.fleet.entry(vehicle).settings
 
 
 def test_unexpected_failure_is_15001_not_http_500(

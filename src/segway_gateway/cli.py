@@ -146,16 +146,14 @@ def serve(
     )
     if demo:
         _print_demo_help(host, port)
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_level=log_level, access_log=False
-    )
+    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
 
 
 async def _seed_demo(db_url: str) -> None:
     from segway_gateway.gateway.store.db import Database
 
     async with Database(db_url) as db:
-        if await db.platforms.list():
+        if await db.platforms.list_all():
             return
         await _add_platform(db, DEMO_PLATFORM, DEMO_SECRET, None)
         for n in range(DEMO_FLEET_SIZE):
@@ -221,7 +219,7 @@ async def platform_add(code: str, secret: str, push_url: str | None, db_url: str
 @run_async
 async def platform_list(db_url: str) -> None:
     """List platforms."""
-    platforms = await _with_db(db_url, lambda db: db.platforms.list())
+    platforms = await _with_db(db_url, lambda db: db.platforms.list_all())
     if not platforms:
         click.echo("no platforms")
     for p in platforms:
@@ -259,7 +257,9 @@ async def _add_vehicle(db: Any, iot_code: str, platform_code: str, active: bool)
 @click.option("--inactive", is_flag=True, help="Registered but not activated (15300).")
 @db_option
 @run_async
-async def vehicle_add(iot_codes: list[str], platform_code: str, inactive: bool, db_url: str) -> None:
+async def vehicle_add(
+    iot_codes: list[str], platform_code: str, inactive: bool, db_url: str
+) -> None:
     """Add one or more vehicles."""
 
     async def add_all(db: Any) -> None:
@@ -276,7 +276,7 @@ async def vehicle_add(iot_codes: list[str], platform_code: str, inactive: bool, 
 @run_async
 async def vehicle_list(platform_code: str | None, db_url: str) -> None:
     """List vehicles with their last reported state."""
-    vehicles = await _with_db(db_url, lambda db: db.vehicles.list(platform_code))
+    vehicles = await _with_db(db_url, lambda db: db.vehicles.list_all(platform_code))
     if not vehicles:
         click.echo("no vehicles")
     for v in vehicles:

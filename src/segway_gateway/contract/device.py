@@ -8,7 +8,7 @@ names as the API so telemetry passes through unchanged.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,7 @@ def topic(iot_code: str, kind: str) -> str:
     return f"{TOPIC_ROOT}/{iot_code}/{kind}"
 
 
-class CommandName(str, Enum):
+class CommandName(StrEnum):
     """What the gateway can ask a vehicle to do."""
 
     UNLOCK = "unlock"

@@ -24,7 +24,7 @@ class Envelope(BaseModel):
     msg: str
     data: Any = None
     t: int
-    opId: str  # noqa: N815 - the wire name
+    opId: str
 
 
 def new_op_id() -> str:

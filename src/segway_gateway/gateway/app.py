@@ -54,7 +54,11 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
             components = schema.setdefault("components", {})
             components.setdefault("schemas", {}).update(defs.get("$defs", {}))
             components["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "token from /oauth/token"}
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "token from /oauth/token",
+                }
             }
             app.openapi_schema = schema
         return app.openapi_schema

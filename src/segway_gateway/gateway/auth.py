@@ -62,7 +62,9 @@ class TokenService:
         now = int(self._clock())
         newest = await self._tokens.newest(client_id)
         if newest is not None and newest.expires_at - now > OVERLAP_SECONDS:
-            return IssuedToken(crypto.derive_token(self._key, newest.token_id), newest.expires_at - now)
+            return IssuedToken(
+                crypto.derive_token(self._key, newest.token_id), newest.expires_at - now
+            )
         token_id = crypto.new_token_id()
         token = crypto.derive_token(self._key, token_id)
         record = TokenRecord(crypto.token_hash(token), token_id, client_id, now, now + self._ttl)

@@ -16,13 +16,13 @@ from typing import Any
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import (
+    SETTING_GROUPS,
     Command,
     CommandName,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
     Reply,
-    SETTING_GROUPS,
     merge_setting,
 )
 from segway_gateway.gateway.errors import ApiError
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 1.0
 DEFAULT_COMMAND_TIMEOUT = 5.0
+
 
 @dataclass
 class VehicleEntry:
@@ -80,7 +81,7 @@ class FleetService:
         self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        for vehicle in await self._db.vehicles.list():
+        for vehicle in await self._db.vehicles.list_all():
             self._vehicles[vehicle.iot_code] = VehicleEntry.from_record(vehicle)
         await self._link.start(self)
         self._flusher = asyncio.create_task(self._flush_forever(), name="fleet-flush")
@@ -105,6 +106,10 @@ class FleetService:
         if not entry.active:
             raise ApiError(Code.DEVICE_INACTIVE)
         return entry
+
+    def entry(self, iot_code: str) -> VehicleEntry | None:
+        """What the gateway knows of a vehicle right now, whoever owns it."""
+        return self._vehicles.get(iot_code)
 
     async def _load(self, iot_code: str) -> VehicleEntry | None:
         """A vehicle registered after start (by the CLI, in another process)."""
@@ -137,11 +142,15 @@ class FleetService:
         finally:
             self._pending.pop(op_id, None)
         if reply.code != Code.SUCCESS:
-            raise ApiError(_known_code(reply.code), f"vehicle {entry.iot_code} refused {name.value}")
+            raise ApiError(
+                _known_code(reply.code), f"vehicle {entry.iot_code} refused {name.value}"
+            )
         self._remember_setting(entry, name, args)
         return reply
 
-    def _remember_setting(self, entry: VehicleEntry, name: CommandName, args: dict[str, Any]) -> None:
+    def _remember_setting(
+        self, entry: VehicleEntry, name: CommandName, args: dict[str, Any]
+    ) -> None:
         if name in SETTING_GROUPS:
             entry.settings = merge_setting(entry.settings, name, args)
             self._dirty.add(entry.iot_code)

@@ -43,7 +43,7 @@ class Gateway:
         await self.db.create_schema()
         await self.fleet.start()
         if self.sim is not None:
-            active = [v.iot_code for v in await self.db.vehicles.list() if v.active]
+            active = [v.iot_code for v in await self.db.vehicles.list_all() if v.active]
             await self.sim.start(active)
 
     async def stop(self) -> None:

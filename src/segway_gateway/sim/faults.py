@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import CommandName
 
 
-class Fault(str, Enum):
+class Fault(StrEnum):
     """A fault kind as the CLI and admin API name it."""
 
     NO_REPLY = "no-reply"

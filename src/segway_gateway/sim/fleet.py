@@ -167,9 +167,12 @@ class SimFleet:
         state = vehicle.state
         if state.riding and self._rng.random() < seconds / AUTOPILOT_MEAN_RIDE:
             vehicle.stop_ride()
-        elif not state.locked and not state.riding:
-            if self._rng.random() < seconds / AUTOPILOT_MEAN_WAIT:
-                vehicle.start_ride()
+        elif (
+            not state.locked
+            and not state.riding
+            and self._rng.random() < seconds / AUTOPILOT_MEAN_WAIT
+        ):
+            vehicle.start_ride()
 
     @staticmethod
     def _phase(running: _Running) -> tuple[bool, bool, bool]:

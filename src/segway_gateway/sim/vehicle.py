@@ -14,12 +14,12 @@ from typing import Any
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import (
+    SETTING_GROUPS,
     Command,
     CommandName,
     DeviceLocation,
     DeviceStatus,
     Reply,
-    SETTING_GROUPS,
     merge_setting,
 )
 from segway_gateway.contract.models import BatteryPack
@@ -163,9 +163,7 @@ class SimVehicle:
         """Move time on: ride, drain the battery, drift the GPS and the signal."""
         s = self.state
         if s.riding:
-            s.speed = max(
-                5, min(TOP_SPEED_KMH[s.speed_mode], s.speed + self.rng.randint(-2, 2))
-            )
+            s.speed = max(5, min(TOP_SPEED_KMH[s.speed_mode], s.speed + self.rng.randint(-2, 2)))
             distance = s.speed / 3.6 * seconds
             s.odometer_m += distance
             s.riding_secs += seconds
@@ -200,26 +198,26 @@ class SimVehicle:
         driving_voltage = round(36 + 12 * s.battery_percent / 100)
         return DeviceStatus(
             locked=s.locked,
-            lockVoltage=400 + s.iot_percent // 10,
-            networkSignal=s.network_signal,
+            lock_voltage=400 + s.iot_percent // 10,
+            network_signal=s.network_signal,
             charging=s.charging,
-            powerPercent=percent,
-            speedMode=s.speed_mode,
+            power_percent=percent,
+            speed_mode=s.speed_mode,
             speed=s.speed,
             odometer=int(s.odometer_m),
-            remainingRange=int(FULL_RANGE_M[s.speed_mode] * s.battery_percent / 100 / 10),
-            totalRidingSecs=int(s.riding_secs),
-            statusUtcTime=int(now),
-            drivingVoltage=driving_voltage,
-            currentPower=s.speed * 12 if s.riding else 2,
-            iotPercent=s.iot_percent,
-            iotVoltage=370 + s.iot_percent * 45 // 100,
-            batteryData=[
+            remaining_range=int(FULL_RANGE_M[s.speed_mode] * s.battery_percent / 100 / 10),
+            total_riding_secs=int(s.riding_secs),
+            status_utc_time=int(now),
+            driving_voltage=driving_voltage,
+            current_power=s.speed * 12 if s.riding else 2,
+            iot_percent=s.iot_percent,
+            iot_voltage=370 + s.iot_percent * 45 // 100,
+            battery_data=[
                 BatteryPack(
-                    batteryPort=1,
-                    batteryPercent=percent,
-                    batteryVoltage=driving_voltage,
-                    cycleTimes=s.cycle_times,
+                    battery_port=1,
+                    battery_percent=percent,
+                    battery_voltage=driving_voltage,
+                    cycle_times=s.cycle_times,
                     temperatrue=s.temperature,
                 )
             ],
@@ -228,13 +226,13 @@ class SimVehicle:
     def location(self, now: float) -> DeviceLocation:
         s = self.state
         return DeviceLocation(
-            locationStatus="valid",
+            location_status="valid",
             latitude=s.latitude,
             longitude=s.longitude,
-            satelliteNumber=s.satellites,
+            satellite_number=s.satellites,
             hdop=s.hdop,
             altitude=s.altitude,
-            gpsUtcTime=int(now),
+            gps_utc_time=int(now),
         )
 
 

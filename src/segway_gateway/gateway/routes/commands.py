@@ -44,14 +44,50 @@ def _command_handler(
 _COMMANDS: list[tuple[str, type[IotCodeRequest], CommandName, str, str]] = [
     (paths.UNLOCK, IotCodeRequest, CommandName.UNLOCK, "Control", "Unlock"),
     (paths.LOCK, IotCodeRequest, CommandName.LOCK, "Control", "Lock"),
-    (paths.BATTERY_COVER, IotCodeRequest, CommandName.BATTERY_COVER, "Control", "Open the battery cover (only while unlocked)"),
+    (
+        paths.BATTERY_COVER,
+        IotCodeRequest,
+        CommandName.BATTERY_COVER,
+        "Control",
+        "Open the battery cover (only while unlocked)",
+    ),
     (paths.SOUND, SoundControlRequest, CommandName.SOUND, "Control", "Sound (2 finds the vehicle)"),
-    (paths.SWITCH_SETTING, SwitchSettingRequest, CommandName.SET_SWITCH, "Setting", "Switch setting"),
-    (paths.ABLE_SWITCH_SETTING, AbleSwitchRequest, CommandName.SET_ABLE_SWITCH, "Setting", "Switch enable"),
-    (paths.AMBIENT_SETTING, AmbientSettingRequest, CommandName.SET_AMBIENT, "Setting", "Atmosphere lamp setting"),
+    (
+        paths.SWITCH_SETTING,
+        SwitchSettingRequest,
+        CommandName.SET_SWITCH,
+        "Setting",
+        "Switch setting",
+    ),
+    (
+        paths.ABLE_SWITCH_SETTING,
+        AbleSwitchRequest,
+        CommandName.SET_ABLE_SWITCH,
+        "Setting",
+        "Switch enable",
+    ),
+    (
+        paths.AMBIENT_SETTING,
+        AmbientSettingRequest,
+        CommandName.SET_AMBIENT,
+        "Setting",
+        "Atmosphere lamp setting",
+    ),
     (paths.SOUND_SETTING, SoundSettingRequest, CommandName.SET_SOUND, "Setting", "Sound setting"),
-    (paths.BLUETOOTH_KEY_SETTING, BluetoothKeyRequest, CommandName.SET_BLUETOOTH_KEY, "Setting", "Bluetooth key setting"),
-    (paths.INTERVAL_SETTING, IntervalSettingRequest, CommandName.SET_INTERVAL, "Setting", "Upload interval setting"),
+    (
+        paths.BLUETOOTH_KEY_SETTING,
+        BluetoothKeyRequest,
+        CommandName.SET_BLUETOOTH_KEY,
+        "Setting",
+        "Bluetooth key setting",
+    ),
+    (
+        paths.INTERVAL_SETTING,
+        IntervalSettingRequest,
+        CommandName.SET_INTERVAL,
+        "Setting",
+        "Upload interval setting",
+    ),
 ]
 
 _DONE = docs.envelope_of("CommandEnvelope", None)

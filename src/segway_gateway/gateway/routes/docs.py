@@ -20,9 +20,7 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}
-            },
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}},
         }
     }
 
@@ -38,14 +36,15 @@ def query(*params: tuple[str, str, bool, dict[str, Any]]) -> dict[str, Any]:
 
 
 IOT_CODE_PARAM = ("iotCode", "IoT IMEI", True, {"type": "string", "example": "861477038719116"})
-BEARER = {"security": [{"bearer": []}]}
+BEARER: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 def envelope_of(
     name: str, data: type[Any] | None, example: Any = None, msg: str = "Success"
 ) -> dict[int | str, dict[str, Any]]:
     """`responses` for an endpoint answering with the envelope around `data`."""
-    model = create_model(name, __base__=Envelope, data=(data | None if data else None, None))
+    data_type: Any = data | None if data else None
+    model = create_model(name, __base__=Envelope, data=(data_type, None))
     return {
         200: {
             "model": model,

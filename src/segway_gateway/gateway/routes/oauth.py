@@ -34,7 +34,9 @@ def _basic_credentials(authorization: str | None) -> dict[str, str]:
     if scheme.lower() != "basic":
         return {}
     try:
-        client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        client_id, _, secret = (
+            base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        )
     except (binascii.Error, UnicodeDecodeError):
         return {}
     return {"client_id": unquote(client_id), "client_secret": unquote(secret)}

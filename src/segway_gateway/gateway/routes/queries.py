@@ -198,7 +198,9 @@ for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
         methods=["GET"],
         summary="Battery info",
         description="The envelope carries the op id as both `opId` and `resId`.",
-        responses=docs.envelope_of("BatteryInfoEnvelope", BatteryInfoData, _BATTERY_EXAMPLE, "success"),
+        responses=docs.envelope_of(
+            "BatteryInfoEnvelope", BatteryInfoData, _BATTERY_EXAMPLE, "success"
+        ),
         openapi_extra={**_IOT_ONLY, **docs.BEARER},
         operation_id=f"batteryInfo{'Vehicle' if 'vehicle' in path else ''}",
     )
@@ -210,7 +212,10 @@ router.add_api_route(
     summary="Bluetooth key",
     description="Asks the vehicle for its current bluetooth key.",
     responses=docs.envelope_of(
-        "BluetoothKeyEnvelope", BluetoothKeyData, {"iotCode": "861477038719116", "key": "abcd1234"}, "success"
+        "BluetoothKeyEnvelope",
+        BluetoothKeyData,
+        {"iotCode": "861477038719116", "key": "abcd1234"},
+        "success",
     ),
     openapi_extra={**_IOT_ONLY, **docs.BEARER},
     operation_id="bluetoothKey",

@@ -45,7 +45,7 @@ class PlatformRepo:
             row = (await conn.execute(select(platforms).where(platforms.c.code == code))).first()
         return None if row is None else Platform(**row._mapping)
 
-    async def list(self) -> list[Platform]:
+    async def list_all(self) -> list[Platform]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(select(platforms).order_by(platforms.c.code))
             return [Platform(**row._mapping) for row in rows]

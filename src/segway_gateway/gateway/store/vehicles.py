@@ -50,7 +50,7 @@ class VehicleRepo:
             except IntegrityError as err:
                 raise AlreadyExists(f"vehicle {vehicle.iot_code} exists already") from err
 
-    async def list(self, platform_code: str | None = None) -> list[Vehicle]:
+    async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
         query = select(vehicles).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
         if platform_code is not None:
             query = query.where(vehicles.c.platform_code == platform_code)
