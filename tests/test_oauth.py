@@ -127,3 +127,12 @@ def test_overlap_rule_same_token_then_new_token_old_valid_until_expiry(
     assert status_code(server, first["access_token"], vehicle) == Code.TOKEN_INVALID
     assert status_code(server, renewed["access_token"], vehicle) == 0
     assert post_token(server, data=FORM).json()["access_token"] == renewed["access_token"]
+
+
+def test_an_oversized_token_request_is_400_invalid_request(server: RunningGateway) -> None:
+    body = "grant_type=client_credentials&padding=" + "x" * (2 * 1024 * 1024)
+    response = post_token(
+        server, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"

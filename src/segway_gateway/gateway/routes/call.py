@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from segway_gateway.contract.codes import Code
@@ -24,6 +24,7 @@ from segway_gateway.contract.models import parse_iot_code
 from segway_gateway.contract.regions import Region
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.fleet import VehicleEntry
+from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
 
 log = logging.getLogger("segway_gateway.api")
@@ -47,7 +48,10 @@ class Call:
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
             raise ApiError(Code.PARAMETER_ERROR, f"content type {media_type!r} is not JSON")
-        raw = await _read_limited(self.request)
+        try:
+            raw = await read_body(self.request, MAX_BODY_BYTES)
+        except BodyRefused as err:
+            raise ApiError(Code.PARAMETER_ERROR, str(err)) from err
         try:
             return model.model_validate(orjson.loads(raw))
         except (orjson.JSONDecodeError, ValidationError) as err:
@@ -93,7 +97,7 @@ def api_endpoint(
             log.exception("op=%s unexpected failure", op_id)
             outcome = "15001"
             body = envelope(Code.SERVER_ERROR, op_id, res_id=res_id)
-        log.info("op=%s platform=%s %s -> %s", op_id, platform, request.url.path, outcome)
+        log.info("op=%s platform=%s %s -> %s", op_id, platform, request.scope["path"], outcome)
         return Response(orjson.dumps(body), media_type="application/json")
 
     return endpoint
@@ -102,23 +106,6 @@ def api_endpoint(
 def _check_region(region: Region | None, platform_code: str) -> None:
     if region is not None and Region.of_platform(platform_code) is not region:
         raise ApiError(Code.INCORRECT_PLATFORM, f"{platform_code} is not a {region.value} platform")
-
-
-async def _read_limited(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(Code.PARAMETER_ERROR, f"body over {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ApiError(Code.PARAMETER_ERROR, f"body over {MAX_BODY_BYTES} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect as err:
-        raise ApiError(Code.PARAMETER_ERROR, "client went away") from err
-    return b"".join(chunks)
 
 
 def _first_line(err: Exception) -> str:

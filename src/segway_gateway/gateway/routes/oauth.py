@@ -15,6 +15,7 @@ from starlette.responses import Response
 from segway_gateway.contract import paths
 from segway_gateway.contract.models import OAuthError, TokenResponse
 from segway_gateway.gateway.auth import InvalidClient
+from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
 
 router = APIRouter(tags=["Auth"])
@@ -45,9 +46,10 @@ def _basic_credentials(authorization: str | None) -> dict[str, str]:
 async def token(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     params = dict(request.query_params)
-    raw = await request.body()
-    if len(raw) > _MAX_FORM_BYTES:
-        return _oauth_error(400, "invalid_request", "request body too large")
+    try:
+        raw = await read_body(request, _MAX_FORM_BYTES)
+    except BodyRefused as err:
+        return _oauth_error(400, "invalid_request", str(err))
     try:
         params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
