@@ -156,8 +156,8 @@ async def _seed_demo(db_url: str) -> None:
         if await db.platforms.list_all():
             return
         await _add_platform(db, DEMO_PLATFORM, DEMO_SECRET, None)
-        for n in range(DEMO_FLEET_SIZE):
-            await _add_vehicle(db, str(DEMO_FIRST_VEHICLE + n), DEMO_PLATFORM, active=True)
+        fleet = [str(DEMO_FIRST_VEHICLE + n) for n in range(DEMO_FLEET_SIZE)]
+        await _add_vehicles(db, fleet, DEMO_PLATFORM, active=True)
         click.echo(f"Seeded demo platform {DEMO_PLATFORM} with {DEMO_FLEET_SIZE} vehicles.")
 
 
@@ -245,10 +245,11 @@ def vehicle() -> None:
     """Vehicles: registered to one platform, addressed by iotCode (IMEI)."""
 
 
-async def _add_vehicle(db: Any, iot_code: str, platform_code: str, active: bool) -> None:
+async def _add_vehicles(db: Any, iot_codes: list[str], platform_code: str, active: bool) -> None:
     from segway_gateway.gateway.store.vehicles import Vehicle
 
-    await db.vehicles.add(Vehicle(iot_code, platform_code, active, int(time.time() * 1000)))
+    now = int(time.time() * 1000)
+    await db.vehicles.add(*(Vehicle(code, platform_code, active, now) for code in iot_codes))
 
 
 @vehicle.command("add")
@@ -260,14 +261,10 @@ async def _add_vehicle(db: Any, iot_code: str, platform_code: str, active: bool)
 async def vehicle_add(
     iot_codes: list[str], platform_code: str, inactive: bool, db_url: str
 ) -> None:
-    """Add one or more vehicles."""
-
-    async def add_all(db: Any) -> None:
-        for iot_code in iot_codes:
-            await _add_vehicle(db, iot_code, platform_code, active=not inactive)
-            click.echo(f"vehicle {iot_code} added to {platform_code}")
-
-    await _with_db(db_url, add_all)
+    """Add one or more vehicles (all or none)."""
+    await _with_db(db_url, lambda db: _add_vehicles(db, iot_codes, platform_code, not inactive))
+    for iot_code in iot_codes:
+        click.echo(f"vehicle {iot_code} added to {platform_code}")
 
 
 @vehicle.command("list")
@@ -280,10 +277,17 @@ async def vehicle_list(platform_code: str | None, db_url: str) -> None:
     if not vehicles:
         click.echo("no vehicles")
     for v in vehicles:
-        status = v.status or {}
-        state = "inactive" if not v.active else ("locked" if status.get("locked") else "unlocked")
-        percent = status.get("powerPercent", "-")
-        click.echo(f"{v.iot_code}\t{v.platform_code}\t{state}\t{percent}%")
+        click.echo(f"{v.iot_code}\t{v.platform_code}\t{_vehicle_summary(v)}")
+
+
+def _vehicle_summary(vehicle: Any) -> str:
+    """Lock state and battery as last reported, or why there is none."""
+    if not vehicle.active:
+        return "inactive\t-"
+    if vehicle.status is None:
+        return "never reported\t-"
+    lock = "locked" if vehicle.status["locked"] else "unlocked"
+    return f"{lock}\t{vehicle.status['powerPercent']}%"
 
 
 @vehicle.command("remove")

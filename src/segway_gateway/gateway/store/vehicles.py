@@ -40,15 +40,25 @@ class VehicleRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def add(self, vehicle: Vehicle) -> None:
+    async def add(self, *new: Vehicle) -> None:
+        """Register vehicles, all or none."""
         async with self._engine.begin() as conn:
-            known = select(platforms.c.code).where(platforms.c.code == vehicle.platform_code)
-            if (await conn.execute(known)).first() is None:
-                raise NotFound(f"no platform {vehicle.platform_code}")
+            owners = {vehicle.platform_code for vehicle in new}
+            known = select(platforms.c.code).where(platforms.c.code.in_(owners))
+            missing = owners - set((await conn.execute(known)).scalars())
+            if missing:
+                raise NotFound(f"no platform {', '.join(sorted(missing))}")
+            codes = [vehicle.iot_code for vehicle in new]
+            taken = select(vehicles.c.iot_code).where(vehicles.c.iot_code.in_(codes))
+            existing = sorted((await conn.execute(taken)).scalars())
+            if existing:
+                raise AlreadyExists(
+                    f"vehicle {', '.join(existing)} exists already (nothing was added)"
+                )
             try:
-                await conn.execute(insert(vehicles).values(**vehicle.__dict__))
+                await conn.execute(insert(vehicles), [vehicle.__dict__ for vehicle in new])
             except IntegrityError as err:
-                raise AlreadyExists(f"vehicle {vehicle.iot_code} exists already") from err
+                raise AlreadyExists(f"{err.orig} (nothing was added)") from err
 
     async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
         query = select(vehicles).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
