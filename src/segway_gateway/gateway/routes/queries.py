@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter
@@ -160,7 +161,7 @@ _IOT_ONLY = docs.query(docs.IOT_CODE_PARAM)
 for path in (paths.STATUS, paths.STATUS_MEBIKE):
     router.add_api_route(
         path,
-        api_endpoint(status),
+        api_endpoint(status, log_success_at=logging.DEBUG),
         methods=["GET"],
         summary="Current status",
         description="The vehicle's latest reported status; `online` is the live session.",
@@ -171,7 +172,7 @@ for path in (paths.STATUS, paths.STATUS_MEBIKE):
 
 router.add_api_route(
     paths.LOCATION,
-    api_endpoint(location, LOWER_SUCCESS_MSG),
+    api_endpoint(location, LOWER_SUCCESS_MSG, log_success_at=logging.DEBUG),
     methods=["GET"],
     summary="Current location",
     description="The latest fix; `realTimeLocation=true` asks the vehicle for a fresh one.",
@@ -194,7 +195,7 @@ router.add_api_route(
 for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
     router.add_api_route(
         path,
-        api_endpoint(battery_info, LOWER_SUCCESS_MSG, res_id=True),
+        api_endpoint(battery_info, LOWER_SUCCESS_MSG, res_id=True, log_success_at=logging.DEBUG),
         methods=["GET"],
         summary="Battery info",
         description="The envelope carries the op id as both `opId` and `resId`.",
@@ -207,7 +208,7 @@ for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
 
 router.add_api_route(
     paths.BLUETOOTH_KEY,
-    api_endpoint(bluetooth_key, LOWER_SUCCESS_MSG),
+    api_endpoint(bluetooth_key, LOWER_SUCCESS_MSG, log_success_at=logging.DEBUG),
     methods=["GET"],
     summary="Bluetooth key",
     description="Asks the vehicle for its current bluetooth key.",
