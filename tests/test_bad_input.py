@@ -54,6 +54,8 @@ OUT_OF_RANGE = [
     ("/api/v2/vehicle/setting/bluetooth-key", {"key": "abcd123é"}),
     ("/api/v2/vehicle/setting/bluetooth-key", {"key": 12345678}),
     ("/api/v2/vehicle/setting/interval", {}),
+    ("/api/v2/vehicle/setting/interval", {"locationInterval": {}}),
+    ("/api/v2/vehicle/setting/interval", {"statusInterval": {"nonRiding": None}}),
     ("/api/v2/vehicle/setting/interval", {"locationInterval": {"unlockStatus": 9}}),
     ("/api/v2/vehicle/setting/interval", {"statusInterval": {"nonRiding": 65536}}),
     (SOUND, {}),

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
+from segway_gateway.contract.device import DeviceLocation
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.sim.faults import Fault
 from tests.conftest import INACTIVE_VEHICLE, OTHER_VEHICLE
@@ -123,6 +124,24 @@ def test_real_time_location_without_fix_is_15400(
     fault(vehicle, Fault.NO_FIX)
     params = {"iotCode": vehicle, "realTimeLocation": "true"}
     assert code_of(api.get(LOCATION, params=params)) == Code.NO_LOCATION
+
+
+def test_real_time_location_answered_with_an_invalid_fix_is_15400(
+    server: RunningGateway, api: httpx.Client, vehicle: str
+) -> None:
+    assert server.gateway.sim is not None
+    sim_vehicle = server.gateway.sim.vehicle(vehicle)
+    valid = sim_vehicle.location
+
+    def invalid(now: float) -> DeviceLocation:
+        return valid(now).model_copy(update={"location_status": "invalid"})
+
+    server.call(lambda: setattr(sim_vehicle, "location", invalid))
+    try:
+        params = {"iotCode": vehicle, "realTimeLocation": "1"}
+        assert code_of(api.get(LOCATION, params=params)) == Code.NO_LOCATION
+    finally:
+        server.call(lambda: setattr(sim_vehicle, "location", valid))
 
 
 def test_location_of_a_vehicle_that_never_had_a_fix_is_15400(

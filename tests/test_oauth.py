@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.gateway.auth import OVERLAP_SECONDS
-from tests.conftest import PLATFORM, get_token
-from tests.harness import DOC_SECRET, RunningGateway
+from tests.conftest import FIRST_VEHICLE, PLATFORM, SEED, get_token
+from tests.harness import DOC_SECRET, RunningGateway, running
 
 TOKEN = "/oauth/token"
 STATUS = "/api/v2/vehicle/query/current/status"
@@ -106,11 +107,18 @@ def test_authorization_scheme_is_bearer_in_any_case(
     assert response.json()["code"] == expected
 
 
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """A gateway of its own: the overlap test moves its clock past every token's expiry."""
+    yield from running(tmp_path_factory.mktemp("overlap"), SEED)
+
+
 def test_overlap_rule_same_token_then_new_token_old_valid_until_expiry(
-    server: RunningGateway, vehicle: str
+    own_server: RunningGateway,
 ) -> None:
     """More than 300 s left: the same token; within the last 300 s: a new one, both valid
     until the old one's own expiry, and then only the new one."""
+    server, vehicle = own_server, str(FIRST_VEHICLE)
     first = post_token(server, data=FORM).json()
     again = post_token(server, data=FORM).json()
     assert again["access_token"] == first["access_token"]
@@ -136,3 +144,10 @@ def test_an_oversized_token_request_is_400_invalid_request(server: RunningGatewa
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("client_id", ["A2\x000081", "", "A 20081", "x" * 65])
+def test_a_client_id_no_platform_can_have_is_401(server: RunningGateway, client_id: str) -> None:
+    response = post_token(server, data={**FORM, "client_id": client_id})
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from segway_gateway.contract.models import parse_iot_code
+from segway_gateway.contract.models import PLATFORM_CODE, parse_iot_code
 from segway_gateway.contract.regions import Region
 
 P = ParamSpec("P")
@@ -24,7 +24,6 @@ DEMO_PLATFORM = "A20081"
 DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 DEMO_FIRST_VEHICLE = 861477038719116
 DEMO_FLEET_SIZE = 10
-_PLATFORM_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 db_option = click.option(
     "--db",
@@ -64,7 +63,7 @@ async def _with_db(db_url: str, action: Callable[[Any], Awaitable[R]]) -> R:
 
 
 def _platform_code(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    if not _PLATFORM_CODE.fullmatch(value):
+    if not PLATFORM_CODE.fullmatch(value):
         raise click.BadParameter("use 1 to 64 letters, digits, '-' or '_'")
     return value
 
@@ -198,7 +197,12 @@ async def _add_platform(db: Any, code: str, secret: str, push_url: str | None) -
 
 @platform.command("add")
 @click.argument("code", callback=_platform_code)
-@click.option("--secret", required=True, help="The client_secret (stored only as a hash).")
+@click.option(
+    "--secret",
+    required=True,
+    envvar="SEGWAY_PLATFORM_SECRET",
+    help="The client_secret, stored only as a hash (or env SEGWAY_PLATFORM_SECRET).",
+)
 @click.option("--push-url", help="Base URL the four pushes go to (http or https).")
 @db_option
 @run_async

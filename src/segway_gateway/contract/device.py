@@ -116,19 +116,38 @@ SETTING_GROUPS: dict[CommandName, str] = {
 """Setting commands and the group of the settings document each one writes."""
 
 
+KEEP_AS_IS: dict[CommandName, tuple[int, frozenset[str]]] = {
+    CommandName.SET_ABLE_SWITCH: (
+        0,
+        frozenset({"assistedMode", "kickstandCheck", "lowPowerSwitch"}),
+    ),
+    CommandName.SET_SOUND: (0, frozenset({"workMode"})),
+}
+"""Per setting: the value that means "no setting" and the fields it applies to.
+`ebcqMask` members use 2 ("keep original") the same way (see `merge_setting`)."""
+_MASK_KEEP = 2
+
+
 def merge_setting(
     settings: dict[str, Any], name: CommandName, args: dict[str, Any]
 ) -> dict[str, Any]:
-    """`settings` with a setting command's arguments merged, deeply, into its group."""
+    """`settings` with what a setting command changes merged, deeply, into its group.
+
+    Values that mean "no setting" or "keep original" change nothing.
+    """
     group = SETTING_GROUPS[name]
-    return {**settings, group: _deep_merge(settings.get(group, {}), args)}
+    keep, fields = KEEP_AS_IS.get(name, (None, frozenset()))
+    changes = {k: v for k, v in args.items() if not (k in fields and v == keep)}
+    if isinstance(changes.get("ebcqMask"), dict):
+        changes["ebcqMask"] = {k: v for k, v in changes["ebcqMask"].items() if v != _MASK_KEEP}
+    return {**settings, group: _deep_merge(settings.get(group, {}), changes)}
 
 
 def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+        if isinstance(value, dict):
+            merged[key] = _deep_merge(merged.get(key) or {}, value)
         elif value is not None:
             merged[key] = value
     return merged

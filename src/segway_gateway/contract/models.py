@@ -24,6 +24,8 @@ from pydantic.alias_generators import to_camel
 IOT_CODE_MAX_LENGTH = 32
 _IOT_CODE = re.compile(rf"[0-9]{{1,{IOT_CODE_MAX_LENGTH}}}")
 _BLUETOOTH_KEY = re.compile(r"[A-Za-z0-9]{8}")
+PLATFORM_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What a platform code (the OAuth client_id) may look like."""
 
 
 def parse_iot_code(value: object) -> str:
@@ -176,15 +178,23 @@ class BluetoothKeyRequest(IotCodeRequest):
     key: BluetoothKey
 
 
-class LocationInterval(_Wire):
-    """Location upload intervals in seconds."""
+class _NonEmpty(_Wire):
+    @model_validator(mode="after")
+    def _one_member_at_least(self) -> _NonEmpty:
+        if all(value is None for value in self.__dict__.values()):
+            raise ValueError(f"{type(self).__name__} needs at least one member")
+        return self
+
+
+class LocationInterval(_NonEmpty):
+    """Location upload intervals in seconds (at least one)."""
 
     unlock_status: Interval | None = None
     lock_status: Interval | None = None
 
 
-class StatusInterval(_Wire):
-    """Status upload intervals in seconds."""
+class StatusInterval(_NonEmpty):
+    """Status upload intervals in seconds (at least one)."""
 
     riding_status: Interval | None = None
     non_riding: Interval | None = None

@@ -27,6 +27,7 @@ from segway_gateway.contract.device import (
 )
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.link.base import DeviceLink, LinkError
+from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.vehicles import Vehicle, VehicleState
 
@@ -84,7 +85,9 @@ class FleetService:
         for vehicle in await self._db.vehicles.list_all():
             self._vehicles[vehicle.iot_code] = VehicleEntry.from_record(vehicle)
         await self._link.start(self)
-        self._flusher = asyncio.create_task(self._flush_forever(), name="fleet-flush")
+        self._flusher = asyncio.create_task(
+            every(FLUSH_INTERVAL, self.flush, "writing vehicle state"), name="fleet-flush"
+        )
 
     async def stop(self) -> None:
         if self._flusher is not None:
@@ -97,10 +100,12 @@ class FleetService:
     # Lookup ---------------------------------------------------------------
 
     async def vehicle(self, platform_code: str, iot_code: str) -> VehicleEntry:
-        """The platform's vehicle, or 15102 (also for another platform's) and 15300."""
+        """The platform's vehicle, or 15102 (also for another platform's) and 15300.
+
+        Answered from memory only, so an unknown vehicle and a foreign one take
+        the same path and the same time.
+        """
         entry = self._vehicles.get(iot_code)
-        if entry is None:
-            entry = await self._load(iot_code)
         if entry is None or entry.platform_code != platform_code:
             raise ApiError(Code.DEVICE_NOT_FOUND)
         if not entry.active:
@@ -111,12 +116,17 @@ class FleetService:
         """What the gateway knows of a vehicle right now, whoever owns it."""
         return self._vehicles.get(iot_code)
 
-    async def _load(self, iot_code: str) -> VehicleEntry | None:
-        """A vehicle registered after start (by the CLI, in another process)."""
-        for vehicle in await self._db.vehicles.list_codes([iot_code]):
-            entry = VehicleEntry.from_record(vehicle)
-            return self._vehicles.setdefault(iot_code, entry)
-        return None
+    async def follow_registrations(self, registered: dict[str, tuple[str, bool]]) -> None:
+        """Apply registrations (iotCode → platform, active) changed since start."""
+        for gone in self._vehicles.keys() - registered.keys():
+            del self._vehicles[gone]
+        new = [code for code in registered if code not in self._vehicles]
+        for record in await self._db.vehicles.list_codes(new) if new else []:
+            self._vehicles[record.iot_code] = VehicleEntry.from_record(record)
+        for code, (platform_code, active) in registered.items():
+            entry = self._vehicles.get(code)
+            if entry is not None:
+                entry.platform_code, entry.active = platform_code, active
 
     # Commands -------------------------------------------------------------
 
@@ -193,21 +203,6 @@ class FleetService:
         except Exception:
             self._dirty |= dirty
             raise
-
-    async def _flush_forever(self) -> None:
-        failing = False
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL)
-            try:
-                await self.flush()
-            except Exception:
-                if not failing:
-                    log.exception("writing vehicle state failed; will retry")
-                failing = True
-            else:
-                if failing:
-                    log.info("writing vehicle state recovered")
-                failing = False
 
 
 def _known_code(code: int) -> Code:

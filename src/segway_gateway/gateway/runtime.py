@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from segway_gateway.gateway.auth import TokenService
@@ -10,10 +12,13 @@ from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.fleet import FleetService
 from segway_gateway.gateway.link.memory import MemoryLink
+from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.sim.fleet import SimFleet
 
 log = logging.getLogger(__name__)
+
+REGISTRATION_POLL_SECONDS = 5.0
 
 
 class Gateway:
@@ -29,6 +34,7 @@ class Gateway:
         self.link = MemoryLink()
         self.fleet = FleetService(self.db, self.link, config.command_timeout)
         self.sim: SimFleet | None = None
+        self._follower: asyncio.Task[None] | None = None
         if config.simulate:
             self.sim = SimFleet(
                 self.link,
@@ -43,11 +49,28 @@ class Gateway:
         await self.db.create_schema()
         await self.fleet.start()
         if self.sim is not None:
-            active = [v.iot_code for v in await self.db.vehicles.list_all() if v.active]
-            await self.sim.start(active)
+            registered = await self.db.vehicles.registrations()
+            await self.sim.start(code for code, (_, active) in registered.items() if active)
+        self._follower = asyncio.create_task(
+            every(REGISTRATION_POLL_SECONDS, self._follow_registrations, "reading registrations"),
+            name="registrations",
+        )
 
     async def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
         if self.sim is not None:
             await self.sim.stop()
         await self.fleet.stop()
         await self.db.close()
+
+    async def _follow_registrations(self) -> None:
+        """Pick up platforms and vehicles added or removed by the CLI while serving."""
+        platforms = {p.code for p in await self.db.platforms.list_all()}
+        self.tokens.retain_platforms(platforms)
+        registered = await self.db.vehicles.registrations()
+        await self.fleet.follow_registrations(registered)
+        if self.sim is not None:
+            await self.sim.follow({code for code, (_, active) in registered.items() if active})

@@ -66,8 +66,19 @@ class SimFleet:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, iot_codes: Iterable[str]) -> None:
-        saved = await self._repo.load()
-        for iot_code in sorted(iot_codes):
+        await self.follow(set(iot_codes))
+        self._task = asyncio.create_task(self._tick_forever(), name="sim-fleet")
+        log.info("simulated fleet: %d vehicles online", len(self._running))
+
+    async def follow(self, iot_codes: set[str]) -> None:
+        """Simulate exactly these vehicles: start new ones (from saved state), end others."""
+        for gone in self._running.keys() - iot_codes:
+            connection = self._running.pop(gone).connection
+            if connection is not None:
+                connection.close()
+        new = sorted(iot_codes - self._running.keys())
+        saved = await self._repo.load() if new else {}
+        for iot_code in new:
             state = (
                 VehicleState.from_dict(saved[iot_code])
                 if iot_code in saved
@@ -76,8 +87,6 @@ class SimFleet:
             rng = random.Random(f"{self._rng.random()}:{iot_code}")
             self._running[iot_code] = _Running(SimVehicle(state, self.city, rng))
             self._connect(iot_code)
-        self._task = asyncio.create_task(self._tick_forever(), name="sim-fleet")
-        log.info("simulated fleet: %d vehicles online", len(self._running))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -107,12 +116,6 @@ class SimFleet:
         running.vehicle.faults.clear()
         if running.connection is None:
             self._connect(iot_code)
-
-    def report(self, iot_code: str) -> None:
-        """Publish status and location now (after a change made from outside)."""
-        running = self._running[iot_code]
-        self._publish_status(running, self._clock())
-        self._publish_location(running, self._clock())
 
     # Internals ------------------------------------------------------------
 

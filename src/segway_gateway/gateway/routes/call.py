@@ -80,12 +80,10 @@ def api_endpoint(
     msg: str = SUCCESS_MSG,
     *,
     res_id: bool = False,
-    log_success_at: int = logging.INFO,
 ) -> Callable[[Request], Awaitable[Response]]:
     """Turn a handler into a Starlette endpoint that always answers with the envelope.
 
-    Every call is logged with its op id; errors at INFO, successes at
-    `log_success_at` (queries, polled every few seconds per vehicle, use DEBUG).
+    Every call is logged at INFO with its op id and outcome.
     """
 
     async def endpoint(request: Request) -> Response:
@@ -105,10 +103,7 @@ def api_endpoint(
             log.exception("op=%s unexpected failure", op_id)
             outcome = "15001"
             body = envelope(Code.SERVER_ERROR, op_id, res_id=res_id)
-        level = log_success_at if outcome == "0" else logging.INFO
-        log.log(
-            level, "op=%s platform=%s %s -> %s", op_id, platform, request.scope["path"], outcome
-        )
+        log.info("op=%s platform=%s %s -> %s", op_id, platform, request.scope["path"], outcome)
         return Response(orjson.dumps(body), media_type="application/json")
 
     return endpoint

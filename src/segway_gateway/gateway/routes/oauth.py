@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segway_gateway.contract import paths
-from segway_gateway.contract.models import OAuthError, TokenResponse
+from segway_gateway.contract.models import PLATFORM_CODE, OAuthError, TokenResponse
 from segway_gateway.gateway.auth import InvalidClient
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
@@ -62,10 +62,15 @@ async def token(request: Request) -> Response:
         return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
     client_id, secret = params.get("client_id", ""), params.get("client_secret", "")
     try:
+        if not PLATFORM_CODE.fullmatch(client_id) or "\x00" in secret:
+            raise InvalidClient(client_id)
         issued = await gateway.tokens.issue(client_id, secret)
     except InvalidClient:
         log.info("token refused for client %r", client_id)
         return _oauth_error(401, "invalid_client", "Bad client credentials")
+    except Exception:
+        log.exception("token request of %r failed", client_id)
+        return _oauth_error(500, "server_error", "The token could not be issued")
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
     return Response(body.model_dump_json().encode(), media_type="application/json")
 

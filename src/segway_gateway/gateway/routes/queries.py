@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ValidationError
 
 from segway_gateway.contract import paths
 from segway_gateway.contract.codes import Code
@@ -70,7 +70,9 @@ async def location(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(iot_code)
     if real_time:
         reply = await call.command(entry, CommandName.LOCATE)
-        fix = DeviceLocation.model_validate(reply.data or {})
+        fix = _reply_as(DeviceLocation, reply.data)
+        if fix.location_status != "valid":
+            raise ApiError(Code.NO_LOCATION, "the vehicle has no valid fix")
         call.gateway.fleet.on_location(entry.iot_code, fix)
         reported = fix.model_dump(by_alias=True)
     elif entry.location is None:
@@ -108,7 +110,22 @@ async def battery_info(call: Call) -> dict[str, Any]:
 async def bluetooth_key(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(call.query_iot_code())
     reply = await call.command(entry, CommandName.GET_BLUETOOTH_KEY)
-    return {"iotCode": entry.iot_code, "key": (reply.data or {})["key"]}
+    return {"iotCode": entry.iot_code, "key": _reply_as(_KeyReply, reply.data).key}
+
+
+class _KeyReply(BaseModel):
+    key: str
+
+
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def _reply_as(model: type[Parsed], data: dict[str, Any] | None) -> Parsed:
+    """A vehicle's reply data as `model`; a malformed reply is the gateway's 15001."""
+    try:
+        return model.model_validate(data or {})
+    except ValidationError as err:
+        raise ApiError(Code.SERVER_ERROR, f"malformed vehicle reply: {err}") from err
 
 
 _STATUS_EXAMPLE = {
@@ -161,7 +178,7 @@ _IOT_ONLY = docs.query(docs.IOT_CODE_PARAM)
 for path in (paths.STATUS, paths.STATUS_MEBIKE):
     router.add_api_route(
         path,
-        api_endpoint(status, log_success_at=logging.DEBUG),
+        api_endpoint(status),
         methods=["GET"],
         summary="Current status",
         description="The vehicle's latest reported status; `online` is the live session.",
@@ -172,7 +189,7 @@ for path in (paths.STATUS, paths.STATUS_MEBIKE):
 
 router.add_api_route(
     paths.LOCATION,
-    api_endpoint(location, LOWER_SUCCESS_MSG, log_success_at=logging.DEBUG),
+    api_endpoint(location, LOWER_SUCCESS_MSG),
     methods=["GET"],
     summary="Current location",
     description="The latest fix; `realTimeLocation=true` asks the vehicle for a fresh one.",
@@ -195,7 +212,7 @@ router.add_api_route(
 for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
     router.add_api_route(
         path,
-        api_endpoint(battery_info, LOWER_SUCCESS_MSG, res_id=True, log_success_at=logging.DEBUG),
+        api_endpoint(battery_info, LOWER_SUCCESS_MSG, res_id=True),
         methods=["GET"],
         summary="Battery info",
         description="The envelope carries the op id as both `opId` and `resId`.",
@@ -208,7 +225,7 @@ for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
 
 router.add_api_route(
     paths.BLUETOOTH_KEY,
-    api_endpoint(bluetooth_key, LOWER_SUCCESS_MSG, log_success_at=logging.DEBUG),
+    api_endpoint(bluetooth_key, LOWER_SUCCESS_MSG),
     methods=["GET"],
     summary="Bluetooth key",
     description="Asks the vehicle for its current bluetooth key.",

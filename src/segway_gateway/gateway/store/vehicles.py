@@ -67,6 +67,14 @@ class VehicleRepo:
         async with self._engine.connect() as conn:
             return [Vehicle(**row._mapping) for row in await conn.execute(query)]
 
+    async def registrations(self) -> dict[str, tuple[str, bool]]:
+        """Every vehicle's owner and activation: iotCode → (platform code, active)."""
+        query = select(vehicles.c.iot_code, vehicles.c.platform_code, vehicles.c.active)
+        async with self._engine.connect() as conn:
+            return {
+                row.iot_code: (row.platform_code, row.active) for row in await conn.execute(query)
+            }
+
     async def list_codes(self, iot_codes: list[str]) -> list[Vehicle]:
         query = select(vehicles).where(vehicles.c.iot_code.in_(iot_codes))
         async with self._engine.connect() as conn:

@@ -1,0 +1,54 @@
+"""Registrations changed while serving (the CLI writes the database from another process)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from segway_gateway.contract.codes import Code
+from segway_gateway.gateway.crypto import hash_secret
+from segway_gateway.gateway.store.platforms import Platform
+from segway_gateway.gateway.store.vehicles import Vehicle
+from tests.conftest import get_token
+from tests.harness import RunningGateway
+
+STATUS = "/api/v2/vehicle/query/current/status"
+UNLOCK = "/api/v2/vehicle/control/unlock"
+NEW_PLATFORM = "A50001"
+NEW_SECRET = "new-platform-secret"
+
+
+def eventually(check: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the gateway did not follow the change"
+        time.sleep(0.5)
+
+
+def code(client: httpx.Client, iot_code: str) -> int:
+    return int(client.get(STATUS, params={"iotCode": iot_code}).json()["code"])
+
+
+def test_a_vehicle_moved_to_another_platform_and_a_removed_platform_are_followed(
+    server: RunningGateway, api: httpx.Client, vehicle: str
+) -> None:
+    db = server.gateway.db
+    server.run(db.platforms.add(Platform(NEW_PLATFORM, hash_secret(NEW_SECRET), None, 0)))
+    token = get_token(server.base_url, NEW_PLATFORM, NEW_SECRET)
+    headers = {"Authorization": f"bearer {token}"}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as new_owner:
+        assert code(new_owner, vehicle) == Code.DEVICE_NOT_FOUND
+
+        server.run(db.vehicles.remove(vehicle))
+        server.run(db.vehicles.add(Vehicle(vehicle, NEW_PLATFORM, True, 0)))
+        eventually(lambda: code(new_owner, vehicle) == 0)
+        assert code(api, vehicle) == Code.DEVICE_NOT_FOUND
+        unlock = api.post(UNLOCK, json={"iotCode": vehicle}).json()
+        assert unlock["code"] == Code.DEVICE_NOT_FOUND
+        assert new_owner.post(UNLOCK, json={"iotCode": vehicle}).json()["code"] == 0
+
+        server.run(db.platforms.remove(NEW_PLATFORM))
+        eventually(lambda: code(new_owner, vehicle) == Code.TOKEN_INVALID)
+    assert code(api, vehicle) == Code.DEVICE_NOT_FOUND
