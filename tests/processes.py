@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.harness import free_port
 
 GATEWAY = Path(sys.executable).parent / "segway-gateway"
 CLI_TIMEOUT = 300
@@ -58,3 +65,72 @@ def require_service(name: str, host: str, port: int, timeout: float = 3.0) -> No
     if os.environ.get("CI", "").strip().lower() == "true":
         pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
     pytest.skip(reason)
+
+
+START_TIMEOUT = 600.0
+"""Seconds a cold `serve` may take to answer /healthz on a slow, shared machine."""
+STOP_TIMEOUT = 120.0
+
+
+class ServeProcess:
+    """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`."""
+
+    def __init__(self, db_url: str, cwd: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = cwd / f"serve-{self.port}.log"
+        argv = [str(GATEWAY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*argv, "--db", db_url, *extra],
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=cli_env(),
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"serve did not answer /healthz in {START_TIMEOUT} s:\n{self.log()}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM, wait for the exit, and check the shutdown was graceful.
+
+        uvicorn finishes its shutdown, then re-raises the signal, so the exit
+        status is -SIGTERM (0 is accepted too); the lifespan's last line proves
+        the state was written before the process ended.
+        """
+        self.process.send_signal(signal.SIGTERM)
+        status = self.process.wait(timeout=STOP_TIMEOUT)
+        log = self.log()
+        assert status in (0, -signal.SIGTERM), f"exit status {status}:\n{log}"
+        assert "Application shutdown complete" in log, log
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+
+@contextmanager
+def serving(db_url: str, cwd: Path, *extra: str) -> Iterator[ServeProcess]:
+    """A started server (`extra` are more `serve` flags); killed on the way out."""
+    server = ServeProcess(db_url, cwd, *extra)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.kill()

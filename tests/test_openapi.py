@@ -64,3 +64,7 @@ def test_interactive_docs_are_served(server: RunningGateway) -> None:
     response = httpx.get(f"{server.base_url}/docs", timeout=30)
     assert response.status_code == 200
     assert "swagger-ui" in response.text.lower()
+
+
+def test_the_battery_info_envelope_declares_res_id(document: dict[str, Any]) -> None:
+    assert "resId" in document["components"]["schemas"]["BatteryInfoEnvelope"]["properties"]

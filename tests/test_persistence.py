@@ -7,13 +7,9 @@ dropped at the end). Servers are real subprocesses reached over HTTP.
 from __future__ import annotations
 
 import asyncio
-import signal
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +19,7 @@ from sqlalchemy import select
 
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.tables import metadata
-from tests.harness import free_port
-from tests.processes import GATEWAY, cli, cli_env, ok, require_service
+from tests.processes import cli, ok, require_service, serving
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -35,9 +30,6 @@ OTHER_VEHICLE = "861477038719117"
 BLUETOOTH_KEY = "Ab3dE6g8"
 TOKEN_INVALID = 15101
 
-START_TIMEOUT = 600.0
-"""Seconds a cold `serve` may take to answer /healthz on a slow, shared machine."""
-STOP_TIMEOUT = 120.0
 STORY_TIMEOUT = 2400
 
 STATUS = "/api/v2/vehicle/query/current/status"
@@ -83,73 +75,6 @@ def test_require_service_returns_when_the_service_listens(monkeypatch: pytest.Mo
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         require_service("listener", "127.0.0.1", sock.getsockname()[1])
-
-
-# A real server process ---------------------------------------------------------
-
-
-class ServeProcess:
-    """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`."""
-
-    def __init__(self, db_url: str, cwd: Path) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = cwd / f"serve-{self.port}.log"
-        argv = [str(GATEWAY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [*argv, "--db", db_url],
-                cwd=cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=cli_env(),
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer /healthz in {START_TIMEOUT} s:\n{self.log()}")
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        """SIGTERM, wait for the exit, and check the shutdown was graceful.
-
-        uvicorn finishes its shutdown, then re-raises the signal, so the exit
-        status is -SIGTERM (0 is accepted too); the lifespan's last line proves
-        the state was written before the process ended.
-        """
-        self.process.send_signal(signal.SIGTERM)
-        status = self.process.wait(timeout=STOP_TIMEOUT)
-        log = self.log()
-        assert status in (0, -signal.SIGTERM), f"exit status {status}:\n{log}"
-        assert "Application shutdown complete" in log, log
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-
-
-@contextmanager
-def serving(db_url: str, cwd: Path) -> Iterator[ServeProcess]:
-    """A started server; killed on the way out if the test did not stop it."""
-    server = ServeProcess(db_url, cwd)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.kill()
 
 
 def request_token(http: httpx.Client) -> dict[str, Any]:

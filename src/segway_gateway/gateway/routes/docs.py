@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from segway_gateway.contract.envelope import Envelope
 from segway_gateway.contract.models import example_envelope
@@ -40,11 +40,19 @@ BEARER: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 def envelope_of(
-    name: str, data: type[Any] | None, example: Any = None, msg: str = "Success"
+    name: str,
+    data: type[Any] | None,
+    example: Any = None,
+    msg: str = "Success",
+    *,
+    res_id: bool = False,
 ) -> dict[int | str, dict[str, Any]]:
     """`responses` for an endpoint answering with the envelope around `data`."""
     data_type: Any = data | None if data else None
-    model = create_model(name, __base__=Envelope, data=(data_type, None))
+    fields: dict[str, Any] = {"data": (data_type, None)}
+    if res_id:
+        fields["resId"] = (str, Field(description="the op id again, as the document shows it"))
+    model = create_model(name, __base__=Envelope, **fields)
     return {
         200: {
             "model": model,

@@ -217,7 +217,7 @@ for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
         summary="Battery info",
         description="The envelope carries the op id as both `opId` and `resId`.",
         responses=docs.envelope_of(
-            "BatteryInfoEnvelope", BatteryInfoData, _BATTERY_EXAMPLE, "success"
+            "BatteryInfoEnvelope", BatteryInfoData, _BATTERY_EXAMPLE, "success", res_id=True
         ),
         openapi_extra={**_IOT_ONLY, **docs.BEARER},
         operation_id=f"batteryInfo{'Vehicle' if 'vehicle' in path else ''}",
