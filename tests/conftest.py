@@ -18,6 +18,7 @@ OTHER_SECRET = "other-platform-secret"
 FIRST_VEHICLE = 861477038719116
 FLEET_SIZE = 400
 OTHER_VEHICLE = "861477038799001"
+ADMIN_TOKEN = "test-admin-token"
 INACTIVE_VEHICLE = "861477038799002"
 EUROPE_VEHICLE = "861477038799003"
 
@@ -35,7 +36,9 @@ SEED = Seed(
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
     """The shared gateway; tests take fresh vehicles from `vehicle` to stay independent."""
-    yield from running(tmp_path_factory.mktemp("gateway"), SEED, command_timeout=5.0)
+    yield from running(
+        tmp_path_factory.mktemp("gateway"), SEED, command_timeout=5.0, admin_token=ADMIN_TOKEN
+    )
 
 
 _fresh_vehicles = (str(FIRST_VEHICLE + n) for n in itertools.count())

@@ -25,7 +25,7 @@ CLI_TIMEOUT = 300
 def cli_env() -> dict[str, str]:
     """The environment without the variables that would pick another db or key."""
     env = dict(os.environ)
-    for name in ("SEGWAY_GATEWAY_DB", "SEGWAY_GATEWAY_KEY"):
+    for name in ("SEGWAY_GATEWAY_DB", "SEGWAY_GATEWAY_KEY", "SEGWAY_GATEWAY_ADMIN_TOKEN"):
         env.pop(name, None)
     return env
 

@@ -37,4 +37,6 @@ def test_demo_prints_working_credentials_and_honours_token_ttl(tmp_path: Path) -
                 "/api/v2/vehicle/query/current/status", params={"iotCode": iot_code.group(1)}
             )
             assert status.json()["data"]["locked"] is False
+            fault = http.post(f"/admin/v1/vehicles/{iot_code.group(1)}/faults", json={})
+            assert fault.status_code == 404, "no admin token configured: the admin API is off"
         server.stop()

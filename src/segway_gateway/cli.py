@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -15,6 +16,7 @@ import click
 
 from segway_gateway.contract.models import PLATFORM_CODE, parse_iot_code
 from segway_gateway.contract.regions import Region
+from segway_gateway.sim.faults import Fault
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,6 +26,7 @@ DEMO_PLATFORM = "A20081"
 DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 DEMO_FIRST_VEHICLE = 861477038719116
 DEMO_FLEET_SIZE = 10
+ADMIN_TOKEN_ENV = "SEGWAY_GATEWAY_ADMIN_TOKEN"
 
 db_option = click.option(
     "--db",
@@ -140,6 +143,7 @@ def serve(
         command_timeout=command_timeout,
         key_file=Path("var/gateway.key"),
         autopilot=demo,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         speedup=speedup,
         seed=seed,
     )
@@ -302,3 +306,81 @@ async def vehicle_remove(iot_code: str, db_url: str) -> None:
     """Remove a vehicle."""
     await _with_db(db_url, lambda db: db.vehicles.remove(iot_code))
     click.echo(f"vehicle {iot_code} removed")
+
+
+# sim ----------------------------------------------------------------------
+
+url_option = click.option(
+    "--url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    envvar="SEGWAY_GATEWAY_URL",
+    help="Base URL of a running gateway.",
+)
+admin_token_option = click.option(
+    "--admin-token",
+    envvar=ADMIN_TOKEN_ENV,
+    required=True,
+    help=f"The gateway's admin token (or env {ADMIN_TOKEN_ENV}).",
+)
+
+
+@main.group()
+def sim() -> None:
+    """Drive the simulated fleet of a running gateway (its admin API)."""
+
+
+def _admin_call(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
+    import httpx
+
+    try:
+        response = httpx.request(
+            method,
+            f"{url.rstrip('/')}/admin/v1{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as err:
+        raise click.ClickException(f"cannot reach {url}: {err}") from err
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {"error": response.text[:200]}
+    if response.status_code != 200:
+        raise click.ClickException(f"HTTP {response.status_code}: {answer.get('error', answer)}")
+    return answer
+
+
+@sim.command("fault")
+@click.argument("iot_code")
+@click.argument("kind", type=click.Choice([fault.value for fault in Fault]))
+@click.option("--for", "seconds", type=click.FloatRange(0.001, 86400), help="Clear it after.")
+@url_option
+@admin_token_option
+def sim_fault(iot_code: str, kind: str, seconds: float | None, url: str, admin_token: str) -> None:
+    """Give a simulated vehicle a fault (see docs/api.md for the code each one causes)."""
+    body = {"kind": kind, "seconds": seconds}
+    _admin_call(url, admin_token, "POST", f"/vehicles/{iot_code}/faults", body)
+    click.echo(f"{iot_code}: {kind}" + (f" for {seconds:g} s" if seconds else ""))
+
+
+@sim.command("clear")
+@click.argument("iot_code")
+@url_option
+@admin_token_option
+def sim_clear(iot_code: str, url: str, admin_token: str) -> None:
+    """Clear every fault of a simulated vehicle."""
+    _admin_call(url, admin_token, "DELETE", f"/vehicles/{iot_code}/faults")
+    click.echo(f"{iot_code}: no faults")
+
+
+@sim.command("ride")
+@click.argument("iot_code")
+@click.argument("action", type=click.Choice(["start", "stop"]))
+@url_option
+@admin_token_option
+def sim_ride(iot_code: str, action: str, url: str, admin_token: str) -> None:
+    """Start or end a ride on a simulated (unlocked) vehicle."""
+    _admin_call(url, admin_token, "POST", f"/vehicles/{iot_code}/ride", {"action": action})
+    click.echo(f"{iot_code}: ride {'started' if action == 'start' else 'ended'}")

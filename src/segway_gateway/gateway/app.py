@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from segway_gateway.gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
-from segway_gateway.gateway.routes import commands, docs, health, oauth, queries
+from segway_gateway.gateway.routes import admin, commands, docs, health, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
 
 DESCRIPTION = """\
@@ -42,7 +42,7 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    for router in (oauth.router, queries.router, commands.router, health.router):
+    for router in (oauth.router, queries.router, commands.router, health.router, admin.router):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

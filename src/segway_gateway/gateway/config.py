@@ -23,5 +23,7 @@ class GatewayConfig:
     """Embedded mode: in-process device link, every active vehicle simulated."""
     autopilot: bool = False
     """Simulated riders take unlocked vehicles for rides (the demo turns it on)."""
+    admin_token: str | None = None
+    """Bearer token of the admin API (fault injection); None turns that API off."""
     speedup: float = 1.0
     seed: int = 0

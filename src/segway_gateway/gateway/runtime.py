@@ -10,6 +10,7 @@ from segway_gateway.gateway.auth import TokenService
 from segway_gateway.gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import load_key
+from segway_gateway.gateway.faults import FaultInjector
 from segway_gateway.gateway.fleet import FleetService
 from segway_gateway.gateway.link.memory import MemoryLink
 from segway_gateway.gateway.periodic import every
@@ -34,6 +35,7 @@ class Gateway:
         self.link = MemoryLink()
         self.fleet = FleetService(self.db, self.link, config.command_timeout)
         self.sim: SimFleet | None = None
+        self.faults: FaultInjector | None = None
         self._follower: asyncio.Task[None] | None = None
         if config.simulate:
             self.sim = SimFleet(
@@ -44,6 +46,7 @@ class Gateway:
                 speedup=config.speedup,
                 autopilot=config.autopilot,
             )
+            self.faults = FaultInjector(self.sim, self.link)
 
     async def start(self) -> None:
         await self.db.create_schema()

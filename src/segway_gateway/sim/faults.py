@@ -12,6 +12,7 @@ class Fault(StrEnum):
     """A fault kind as the CLI and admin API name it."""
 
     NO_REPLY = "no-reply"
+    SEND_FAIL = "send-fail"
     OFFLINE = "offline"
     UPGRADING = "upgrading"
     UNLOCK_FAIL = "unlock-fail"
@@ -34,4 +35,5 @@ COMMAND_FAULTS: dict[Fault, tuple[CommandName, Code]] = {
     Fault.UNSUPPORTED: (CommandName.SET_INTERVAL, Code.NOT_SUPPORTED),
     Fault.NO_FIX: (CommandName.LOCATE, Code.NO_LOCATION),
 }
-"""Faults that make one command fail with one code (the others act on the session)."""
+"""Faults that make one command fail with one code (the others act on the session,
+or, for `send-fail`, on the gateway's side of the device link)."""

@@ -111,11 +111,18 @@ class SimFleet:
             running.connection.close()
             running.connection = None
 
-    def clear_faults(self, iot_code: str) -> None:
+    def clear_faults(self, iot_code: str, only: Fault | None = None) -> None:
+        """Clear every fault of a vehicle, or `only` that one; reconnect it if it was offline."""
         running = self._running[iot_code]
-        running.vehicle.faults.clear()
-        if running.connection is None:
+        if only is None:
+            running.vehicle.faults.clear()
+        else:
+            running.vehicle.faults.discard(only)
+        if running.connection is None and Fault.OFFLINE not in running.vehicle.faults:
             self._connect(iot_code)
+
+    def simulates(self, iot_code: str) -> bool:
+        return iot_code in self._running
 
     # Internals ------------------------------------------------------------
 

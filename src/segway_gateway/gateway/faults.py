@@ -1,0 +1,65 @@
+"""Fault injection for the embedded fleet: what the admin API and `sim fault` drive."""
+
+from __future__ import annotations
+
+import asyncio
+
+from segway_gateway.gateway.link.memory import MemoryLink
+from segway_gateway.sim.faults import Fault
+from segway_gateway.sim.fleet import SimFleet
+
+
+class UnknownVehicle(KeyError):
+    """The vehicle is not simulated by this gateway."""
+
+
+class FaultInjector:
+    """Sets and clears faults on simulated vehicles and on the in-process link."""
+
+    def __init__(self, sim: SimFleet, link: MemoryLink) -> None:
+        self._sim = sim
+        self._link = link
+        self._timers: dict[tuple[str, Fault], asyncio.TimerHandle] = {}
+
+    def inject(self, iot_code: str, fault: Fault, seconds: float | None = None) -> None:
+        """Give a vehicle a fault, for `seconds` or until cleared."""
+        self._known(iot_code)
+        if fault is Fault.SEND_FAIL:
+            self._link.refuse_sends_to.add(iot_code)
+        else:
+            self._sim.set_fault(iot_code, fault)
+        previous = self._timers.pop((iot_code, fault), None)
+        if previous is not None:
+            previous.cancel()
+        if seconds is not None:
+            self._timers[(iot_code, fault)] = asyncio.get_running_loop().call_later(
+                seconds, self._clear_one, iot_code, fault
+            )
+
+    def clear(self, iot_code: str) -> None:
+        """Clear every fault of a vehicle."""
+        self._known(iot_code)
+        for key in [key for key in self._timers if key[0] == iot_code]:
+            self._timers.pop(key).cancel()
+        self._link.refuse_sends_to.discard(iot_code)
+        self._sim.clear_faults(iot_code)
+
+    def ride(self, iot_code: str, start: bool) -> bool:
+        """Start or end a ride; False if a ride cannot start (locked or empty battery)."""
+        self._known(iot_code)
+        vehicle = self._sim.vehicle(iot_code)
+        if not start:
+            vehicle.stop_ride()
+            return True
+        return vehicle.start_ride()
+
+    def _clear_one(self, iot_code: str, fault: Fault) -> None:
+        self._timers.pop((iot_code, fault), None)
+        if fault is Fault.SEND_FAIL:
+            self._link.refuse_sends_to.discard(iot_code)
+        elif self._sim.simulates(iot_code):
+            self._sim.clear_faults(iot_code, only=fault)
+
+    def _known(self, iot_code: str) -> None:
+        if not self._sim.simulates(iot_code):
+            raise UnknownVehicle(iot_code)

@@ -1,0 +1,118 @@
+"""The admin API and `segway-gateway sim …`: fault injection over HTTP, behind its token."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from segway_gateway.contract.codes import Code
+from tests.conftest import ADMIN_TOKEN
+from tests.harness import RunningGateway
+from tests.processes import cli, ok, refused
+
+UNLOCK = "/api/v2/vehicle/control/unlock"
+LOCK = "/api/v2/vehicle/control/lock"
+STATUS = "/api/v2/vehicle/query/current/status"
+
+
+@pytest.fixture(scope="module")
+def admin(server: RunningGateway) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=f"{server.base_url}/admin/v1", headers=headers, timeout=30) as c:
+        yield c
+
+
+def api_code(api: httpx.Client, path: str, iot_code: str) -> int:
+    return int(api.post(path, json={"iotCode": iot_code}).json()["code"])
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {ADMIN_TOKEN}"])
+def test_the_admin_api_needs_its_own_token(
+    server: RunningGateway, vehicle: str, header: str | None
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = httpx.post(
+        f"{server.base_url}/admin/v1/vehicles/{vehicle}/faults",
+        json={"kind": "no-reply"},
+        headers=headers,
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert server.gateway.sim is not None
+    assert not server.gateway.sim.vehicle(vehicle).faults
+
+
+def test_a_fault_set_over_http_reaches_the_api_and_clears(
+    admin: httpx.Client, api: httpx.Client, vehicle: str
+) -> None:
+    assert admin.post(f"/vehicles/{vehicle}/faults", json={"kind": "no-reply"}).status_code == 200
+    assert api_code(api, UNLOCK, vehicle) == Code.DEVICE_TIMEOUT
+    assert admin.delete(f"/vehicles/{vehicle}/faults").status_code == 200
+    assert api_code(api, UNLOCK, vehicle) == 0
+
+
+def test_send_fail_is_15303(admin: httpx.Client, api: httpx.Client, vehicle: str) -> None:
+    admin.post(f"/vehicles/{vehicle}/faults", json={"kind": "send-fail"}).raise_for_status()
+    assert api_code(api, UNLOCK, vehicle) == Code.SEND_FAILED
+    admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
+
+
+def test_a_timed_fault_ends_by_itself(admin: httpx.Client, api: httpx.Client, vehicle: str) -> None:
+    body = {"kind": "offline", "seconds": 1}
+    assert admin.post(f"/vehicles/{vehicle}/faults", json=body).json()["seconds"] == 1
+    assert api_code(api, UNLOCK, vehicle) == Code.DEVICE_OFFLINE
+    deadline = time.monotonic() + 30
+    while api.get(STATUS, params={"iotCode": vehicle}).json()["data"]["online"] is False:
+        assert time.monotonic() < deadline, "the vehicle did not come back"
+        time.sleep(0.2)
+    assert api_code(api, UNLOCK, vehicle) == 0
+
+
+def test_rides_started_over_http_refuse_the_lock(
+    admin: httpx.Client, api: httpx.Client, vehicle: str
+) -> None:
+    ride = f"/vehicles/{vehicle}/ride"
+    assert admin.post(ride, json={"action": "start"}).status_code == 409
+    assert api_code(api, UNLOCK, vehicle) == 0
+    assert admin.post(ride, json={"action": "start"}).json()["riding"] is True
+    assert api_code(api, LOCK, vehicle) == Code.LOCK_RIDING
+    admin.post(ride, json={"action": "stop"}).raise_for_status()
+    assert api_code(api, LOCK, vehicle) == 0
+
+
+@pytest.mark.parametrize(
+    ("iot_code", "body", "status"),
+    [
+        ("123456789012345", {"kind": "no-reply"}, 404),
+        ("86147703871911x", {"kind": "no-reply"}, 400),
+        (None, {"kind": "explode"}, 400),
+        (None, {"kind": "offline", "seconds": -1}, 400),
+        (None, {}, 400),
+    ],
+)
+def test_bad_admin_requests_are_refused_with_a_reason(
+    admin: httpx.Client, vehicle: str, iot_code: str | None, body: dict[str, object], status: int
+) -> None:
+    response = admin.post(f"/vehicles/{iot_code or vehicle}/faults", json=body)
+    assert response.status_code == status
+    assert response.json()["error"]
+
+
+@pytest.mark.timeout(900)
+def test_the_sim_cli_drives_the_admin_api(
+    server: RunningGateway, api: httpx.Client, vehicle: str
+) -> None:
+    target = ("--url", server.base_url, "--admin-token", ADMIN_TOKEN)
+    assert ok(cli("sim", "fault", vehicle, "unlock-fail", "--for", "60", *target)) == (
+        f"{vehicle}: unlock-fail for 60 s\n"
+    )
+    assert api_code(api, UNLOCK, vehicle) == Code.UNLOCK_FAILED
+    ok(cli("sim", "clear", vehicle, *target))
+    assert api_code(api, UNLOCK, vehicle) == 0
+    refused(
+        cli("sim", "ride", vehicle, "start", "--url", server.base_url, "--admin-token", "no"),
+        "HTTP 401: admin token required",
+    )
