@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 
 from segway_gateway.gateway.auth import TokenService
 from segway_gateway.gateway.clock import Clock, system_clock
@@ -16,8 +15,6 @@ from segway_gateway.gateway.link.memory import MemoryLink
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.sim.fleet import SimFleet
-
-log = logging.getLogger(__name__)
 
 REGISTRATION_POLL_SECONDS = 5.0
 
