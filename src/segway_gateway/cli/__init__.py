@@ -1,0 +1,20 @@
+"""The `segway-gateway` command: serve the API and administer platforms and vehicles."""
+
+from __future__ import annotations
+
+import click
+
+from segway_gateway.cli.platform import platform
+from segway_gateway.cli.serve import serve
+from segway_gateway.cli.sim import sim
+from segway_gateway.cli.vehicle import vehicle
+
+
+@click.group()
+@click.version_option(package_name="segway-gateway")
+def main() -> None:
+    """segway-gateway: the Segway fleet IoT API (e-bike C80), served and simulated."""
+
+
+for command in (serve, platform, vehicle, sim):
+    main.add_command(command)

@@ -1,0 +1,106 @@
+"""What the subcommands share: database and gateway options, async bodies, admin calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from segway_gateway.contract.models import PLATFORM_CODE, parse_iot_code
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_DB = "sqlite:///var/segway-gateway.db"
+ADMIN_TOKEN_ENV = "SEGWAY_GATEWAY_ADMIN_TOKEN"
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar="SEGWAY_GATEWAY_DB",
+    help="SQLAlchemy URL: sqlite:///PATH or postgresql://USER@HOST/DB.",
+)
+url_option = click.option(
+    "--url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    envvar="SEGWAY_GATEWAY_URL",
+    help="Base URL of a running gateway.",
+)
+admin_token_option = click.option(
+    "--admin-token",
+    envvar=ADMIN_TOKEN_ENV,
+    required=True,
+    help=f"The gateway's admin token (or env {ADMIN_TOKEN_ENV}).",
+)
+
+
+def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """Run an async command body; store and database errors become one clean line."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from segway_gateway.gateway.store.db import UnsupportedDatabase
+        from segway_gateway.gateway.store.errors import StoreError
+
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except (StoreError, UnsupportedDatabase) as err:
+            raise click.ClickException(str(err)) from err
+        except (SQLAlchemyError, OSError) as err:
+            raise click.ClickException(f"database error: {err}") from err
+
+    return wrapper
+
+
+async def with_db(db_url: str, action: Callable[[Any], Awaitable[R]]) -> R:
+    """Run `action` with an open database."""
+    from segway_gateway.gateway.store.db import Database
+
+    async with Database(db_url) as db:
+        return await action(db)
+
+
+def platform_code_arg(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if not PLATFORM_CODE.fullmatch(value):
+        raise click.BadParameter("use 1 to 64 letters, digits, '-' or '_'")
+    return value
+
+
+def iot_codes_arg(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[str]:
+    try:
+        return [parse_iot_code(v) for v in values]
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+
+
+def admin_call(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
+    """Call the admin API of a running gateway; any failure becomes one clean line."""
+    import httpx
+
+    try:
+        response = httpx.request(
+            method,
+            f"{url.rstrip('/')}/admin/v1{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as err:
+        raise click.ClickException(f"cannot reach {url}: {err}") from err
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {"error": response.text[:200]}
+    if response.status_code != 200:
+        raise click.ClickException(f"HTTP {response.status_code}: {answer.get('error', answer)}")
+    return answer

@@ -1,0 +1,116 @@
+"""`segway-gateway serve`: the API with its simulated fleet."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from segway_gateway.cli.common import ADMIN_TOKEN_ENV, db_option, run_async
+from segway_gateway.cli.platform import add_platform
+from segway_gateway.cli.vehicle import add_vehicles
+from segway_gateway.contract.regions import Region
+
+DEMO_PLATFORM = "A20081"
+DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
+DEMO_FIRST_VEHICLE = 861477038719116
+DEMO_FLEET_SIZE = 10
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@db_option
+@click.option(
+    "--region",
+    type=click.Choice([r.value for r in Region]),
+    help="Serve only this region's platforms (others get 15100).",
+)
+@click.option("--token-ttl", default=43200, show_default=True, type=click.IntRange(1, 86400))
+@click.option(
+    "--command-timeout",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 120),
+    help="Seconds a command waits for the vehicle's reply before 15302.",
+)
+@click.option("--demo", is_flag=True, help="Seed a demo platform and fleet; riders ride them.")
+@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(
+    host: str,
+    port: int,
+    db_url: str,
+    region: str | None,
+    token_ttl: int,
+    command_timeout: float,
+    demo: bool,
+    speedup: float,
+    seed: int,
+    log_level: str,
+) -> None:
+    """Serve the API, with every active vehicle simulated over the in-process link."""
+    import uvicorn
+
+    from segway_gateway.gateway.app import create_app
+    from segway_gateway.gateway.config import GatewayConfig
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if demo:
+        run_async(_seed_demo)(db_url)
+    config = GatewayConfig(
+        db_url=db_url,
+        region=Region(region) if region else None,
+        token_ttl=token_ttl,
+        command_timeout=command_timeout,
+        key_file=Path("var/gateway.key"),
+        autopilot=demo,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        speedup=speedup,
+        seed=seed,
+    )
+    if demo:
+        _print_demo_help(host, port)
+    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+
+
+async def _seed_demo(db_url: str) -> None:
+    from segway_gateway.gateway.store.db import Database
+
+    async with Database(db_url) as db:
+        if await db.platforms.list_all():
+            return
+        await add_platform(db, DEMO_PLATFORM, DEMO_SECRET, None)
+        fleet = [str(DEMO_FIRST_VEHICLE + n) for n in range(DEMO_FLEET_SIZE)]
+        await add_vehicles(db, fleet, DEMO_PLATFORM, active=True)
+        click.echo(f"Seeded demo platform {DEMO_PLATFORM} with {DEMO_FLEET_SIZE} vehicles.")
+
+
+def _print_demo_help(host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    click.echo(
+        f"""
+Demo platform: client_id={DEMO_PLATFORM} client_secret={DEMO_SECRET}
+Vehicles: {DEMO_FIRST_VEHICLE} .. {DEMO_FIRST_VEHICLE + DEMO_FLEET_SIZE - 1}
+API docs: {base}/docs
+
+Try it:
+  TOKEN=$(curl -s -X POST {base}/oauth/token -d client_id={DEMO_PLATFORM} \\
+    -d client_secret={DEMO_SECRET} -d grant_type=client_credentials \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s -X POST {base}/api/v2/vehicle/control/unlock -H "Authorization: bearer $TOKEN" \\
+    -H 'Content-Type: application/json' -d '{{"iotCode": "{DEMO_FIRST_VEHICLE}"}}'
+  curl -s "{base}/api/v2/vehicle/query/current/status?iotCode={DEMO_FIRST_VEHICLE}" \\
+    -H "Authorization: bearer $TOKEN"
+"""
+    )
