@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
 
 metadata = MetaData()
 
@@ -55,3 +65,19 @@ sim_vehicles = Table(
     Column("iot_code", String(32), primary_key=True),
     Column("state", JSON, nullable=False),
 )
+
+geofences = Table(
+    "geofences",
+    metadata,
+    Column(
+        "platform_code",
+        String(64),
+        ForeignKey("platforms.code", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("geometry", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("platform_code", "name"),
+)
+"""No-parking zones: one GeoJSON Polygon or MultiPolygon each, unique per platform and name."""
