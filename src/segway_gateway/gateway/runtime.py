@@ -11,6 +11,7 @@ from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.faults import FaultInjector
 from segway_gateway.gateway.fleet import FleetService
+from segway_gateway.gateway.geofences import GeofenceIndex, parse_zone
 from segway_gateway.gateway.link.memory import MemoryLink
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.store.db import Database
@@ -31,6 +32,8 @@ class Gateway:
         )
         self.link = MemoryLink()
         self.fleet = FleetService(self.db, self.link, config.command_timeout)
+        self.geofences = GeofenceIndex()
+        self._geofences_loading = asyncio.Lock()
         self.sim: SimFleet | None = None
         self.faults: FaultInjector | None = None
         self._follower: asyncio.Task[None] | None = None
@@ -48,6 +51,7 @@ class Gateway:
     async def start(self) -> None:
         await self.db.create_schema()
         await self.fleet.start()
+        await self.reload_geofences()
         if self.sim is not None:
             registered = await self.db.vehicles.registrations()
             await self.sim.start(code for code, (_, active) in registered.items() if active)
@@ -67,10 +71,23 @@ class Gateway:
         await self.db.close()
 
     async def _follow_registrations(self) -> None:
-        """Pick up platforms and vehicles added or removed by the CLI while serving."""
+        """Pick up platforms, vehicles and zones added or removed by the CLI while serving."""
         platforms = {p.code for p in await self.db.platforms.list_all()}
         self.tokens.retain_platforms(platforms)
         registered = await self.db.vehicles.registrations()
         await self.fleet.follow_registrations(registered)
         if self.sim is not None:
             await self.sim.follow({code for code, (_, active) in registered.items() if active})
+        await self.reload_geofences()
+
+    async def reload_geofences(self) -> None:
+        """Replace the zone index with what the store holds now.
+
+        Serialized, so a reload that read the store before a change cannot
+        overwrite the index after the reload that follows the change.
+        """
+        async with self._geofences_loading:
+            stored = await self.db.geofences.list_all()
+            self.geofences.replace(
+                (g.platform_code, parse_zone(g.name, g.geometry)) for g in stored
+            )

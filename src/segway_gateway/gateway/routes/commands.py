@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from segway_gateway.contract import paths
+from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import CommandName
 from segway_gateway.contract.models import (
     AbleSwitchRequest,
@@ -19,6 +20,8 @@ from segway_gateway.contract.models import (
     SoundSettingRequest,
     SwitchSettingRequest,
 )
+from segway_gateway.gateway.errors import ApiError
+from segway_gateway.gateway.fleet import VehicleEntry
 from segway_gateway.gateway.routes import docs
 from segway_gateway.gateway.routes.call import Call, api_endpoint
 
@@ -30,12 +33,35 @@ def command_args(body: IotCodeRequest) -> dict[str, Any]:
     return body.model_dump(by_alias=True, exclude_none=True, exclude={"iot_code"})
 
 
+def refuse_lock_in_zone(call: Call, entry: VehicleEntry) -> None:
+    """15996 if the vehicle's last known fix lies in one of its platform's no-parking zones.
+
+    A vehicle that never reported a fix is not refused: nothing says where it is.
+    """
+    fix = entry.location
+    if fix is None:
+        return
+    zone = call.gateway.geofences.zone_at(entry.platform_code, fix["longitude"], fix["latitude"])
+    if zone is not None:
+        raise ApiError(Code.LOCK_GEOFENCE, f"{entry.iot_code} is in no-parking zone {zone.name}")
+
+
+_CHECKS: dict[CommandName, Callable[[Call, VehicleEntry], None]] = {
+    CommandName.LOCK: refuse_lock_in_zone,
+}
+"""What the gateway itself refuses before a command is sent to the vehicle."""
+
+
 def _command_handler(
     model: type[IotCodeRequest], name: CommandName
 ) -> Callable[[Call], Awaitable[None]]:
+    check = _CHECKS.get(name)
+
     async def handle(call: Call) -> None:
         body = await call.body(model)
         entry = await call.vehicle(body.iot_code)
+        if check is not None:
+            check(call, entry)
         await call.command(entry, name, command_args(body))
 
     return handle
