@@ -11,7 +11,15 @@ from pydantic.json_schema import models_json_schema
 
 from segway_gateway.gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
-from segway_gateway.gateway.routes import admin, commands, docs, health, oauth, queries
+from segway_gateway.gateway.routes import (
+    admin,
+    commands,
+    docs,
+    geofences,
+    health,
+    oauth,
+    queries,
+)
 from segway_gateway.gateway.runtime import Gateway
 
 DESCRIPTION = """\
@@ -42,8 +50,9 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    for router in (oauth.router, queries.router, commands.router, health.router, admin.router):
-        app.include_router(router)
+    routers = (oauth, queries, commands, health, admin, geofences)
+    for module in routers:
+        app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

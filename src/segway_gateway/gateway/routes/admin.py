@@ -1,5 +1,6 @@
 """The admin API: fault injection into the simulated fleet, behind its own bearer token.
 
+`admin_endpoint` is the guard every admin route shares (the zones in `geofences` too).
 Off unless the gateway was given an admin token (env `SEGWAY_GATEWAY_ADMIN_TOKEN`
 for `serve`). Answers are plain JSON with HTTP status codes, not the envelope:
 this API is ours, not the vendor's.
@@ -39,35 +40,51 @@ class RideRequest(BaseModel):
     action: Literal["start", "stop"]
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response:
+def answer(status: int, body: dict[str, Any]) -> Response:
+    """A plain JSON answer of the admin API."""
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-AdminAction = Callable[[Request, FaultInjector, str], Awaitable[Response]]
+AdminAction = Callable[[Request, Gateway], Awaitable[Response]]
 
 
-def _admin(action: AdminAction) -> Callable[[Request], Awaitable[Response]]:
-    """Check the admin token and the iotCode, then run `action`."""
+def admin_endpoint(action: AdminAction) -> Callable[[Request], Awaitable[Response]]:
+    """Check the admin token, then run `action`; a ValueError in it is a 400."""
 
     async def endpoint(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
         expected = gateway.config.admin_token
-        if not expected or gateway.faults is None:
-            return _answer(404, {"error": "the admin API is off (no admin token configured)"})
+        if not expected:
+            return answer(404, {"error": "the admin API is off (no admin token configured)"})
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode(), expected.encode()
         ):
-            return _answer(401, {"error": "admin token required"})
+            return answer(401, {"error": "admin token required"})
         try:
-            iot_code = parse_iot_code(request.path_params["iot_code"])
-            return await action(request, gateway.faults, iot_code)
-        except UnknownVehicle:
-            return _answer(404, {"error": "no simulated vehicle with this iotCode"})
+            return await action(request, gateway)
         except (ValueError, BodyRefused) as err:
-            return _answer(400, {"error": str(err).splitlines()[0]})
+            return answer(400, {"error": str(err).splitlines()[0]})
 
     return endpoint
+
+
+FaultAction = Callable[[Request, FaultInjector, str], Awaitable[Response]]
+
+
+def _faults(action: FaultAction) -> Callable[[Request], Awaitable[Response]]:
+    """An admin endpoint on one simulated vehicle, addressed by its iotCode."""
+
+    async def on_vehicle(request: Request, gateway: Gateway) -> Response:
+        if gateway.faults is None:
+            return answer(404, {"error": "this gateway simulates no vehicles"})
+        iot_code = parse_iot_code(request.path_params["iot_code"])
+        try:
+            return await action(request, gateway.faults, iot_code)
+        except UnknownVehicle:
+            return answer(404, {"error": "no simulated vehicle with this iotCode"})
+
+    return admin_endpoint(on_vehicle)
 
 
 async def _body(request: Request, model: type[BaseModel]) -> Any:
@@ -81,26 +98,24 @@ async def _body(request: Request, model: type[BaseModel]) -> Any:
 async def inject(request: Request, faults: FaultInjector, iot_code: str) -> Response:
     wanted: FaultRequest = await _body(request, FaultRequest)
     faults.inject(iot_code, wanted.kind, wanted.seconds)
-    return _answer(
-        200, {"iotCode": iot_code, "fault": wanted.kind.value, "seconds": wanted.seconds}
-    )
+    return answer(200, {"iotCode": iot_code, "fault": wanted.kind.value, "seconds": wanted.seconds})
 
 
 async def clear(_request: Request, faults: FaultInjector, iot_code: str) -> Response:
     faults.clear(iot_code)
-    return _answer(200, {"iotCode": iot_code, "faults": []})
+    return answer(200, {"iotCode": iot_code, "faults": []})
 
 
 async def ride(request: Request, faults: FaultInjector, iot_code: str) -> Response:
     wanted: RideRequest = await _body(request, RideRequest)
     if not faults.ride(iot_code, wanted.action == "start"):
-        return _answer(409, {"error": "a locked vehicle or an empty battery cannot be ridden"})
-    return _answer(200, {"iotCode": iot_code, "riding": wanted.action == "start"})
+        return answer(409, {"error": "a locked vehicle or an empty battery cannot be ridden"})
+    return answer(200, {"iotCode": iot_code, "riding": wanted.action == "start"})
 
 
 _FAULTS = "/vehicles/{iot_code}/faults"
-router.add_api_route(_FAULTS, _admin(inject), methods=["POST"], summary="Inject a fault")
-router.add_api_route(_FAULTS, _admin(clear), methods=["DELETE"], summary="Clear all faults")
+router.add_api_route(_FAULTS, _faults(inject), methods=["POST"], summary="Inject a fault")
+router.add_api_route(_FAULTS, _faults(clear), methods=["DELETE"], summary="Clear all faults")
 router.add_api_route(
-    "/vehicles/{iot_code}/ride", _admin(ride), methods=["POST"], summary="Start or end a ride"
+    "/vehicles/{iot_code}/ride", _faults(ride), methods=["POST"], summary="Start or end a ride"
 )
