@@ -30,11 +30,19 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def cli(*args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `segway-gateway ARGS [--db DB]` and capture what it printed."""
+def cli(
+    *args: str, db: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `segway-gateway ARGS [--db DB]`, feeding it `stdin`, and capture what it printed."""
     argv = [str(GATEWAY), *args, *(["--db", db] if db is not None else [])]
     return subprocess.run(
-        argv, capture_output=True, text=True, timeout=CLI_TIMEOUT, env=cli_env(), check=False
+        argv,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        env=cli_env(),
+        check=False,
     )
 
 
