@@ -43,7 +43,7 @@ class Gateway:
                 speedup=config.speedup,
                 autopilot=config.autopilot,
             )
-            self.faults = FaultInjector(self.sim, self.link)
+            self.faults = FaultInjector(self.sim, self.link, self.fleet)
 
     async def start(self) -> None:
         await self.db.create_schema()
