@@ -72,7 +72,8 @@ class SimFleet:
     async def start(self, iot_codes: Iterable[str], inactive: Collection[str] = ()) -> None:
         await self.follow(set(iot_codes), inactive)
         self._task = asyncio.create_task(self._tick_forever(), name="sim-fleet")
-        log.info("simulated fleet: %d vehicles online", len(self._running))
+        online = sum(running.connection is not None for running in self._running.values())
+        log.info("simulated fleet: %d vehicles, %d online", len(self._running), online)
 
     async def follow(self, iot_codes: set[str], inactive: Collection[str] = ()) -> None:
         """Simulate exactly these vehicles: start new ones (from saved state), end others.

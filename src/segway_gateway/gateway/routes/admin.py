@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, Self
+from enum import IntEnum
+from typing import Any, Literal, Self, TypeVar
 
 import orjson
 from fastapi import APIRouter
@@ -30,6 +31,7 @@ from segway_gateway.sim.faults import Fault
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])
 
 _MAX_BODY = 4 * 1024
+Code = TypeVar("Code", bound=IntEnum)
 
 
 class FaultRequest(BaseModel):
@@ -61,16 +63,19 @@ _ALERT_CODES = "alert codes: " + ", ".join(f"{a.value} {a.label}" for a in Alert
 _FAULT_CODES = "fault codes: " + ", ".join(describe(code) for code in FaultCode)
 
 
+def _known_code(kind: type[Code], noun: str, listing: str, code: int) -> Code:
+    """`code` as a member of `kind`, or a ValueError that lists the valid ones."""
+    if code not in set(kind):
+        raise ValueError(f"unknown {noun} {code} ({listing})")
+    return kind(code)
+
+
 def _alert(code: int) -> Alert:
-    if code not in set(Alert):
-        raise ValueError(f"unknown alert code {code} ({_ALERT_CODES})")
-    return Alert(code)
+    return _known_code(Alert, "alert code", _ALERT_CODES, code)
 
 
 def _fault_code(code: int) -> FaultCode:
-    if code not in set(FaultCode):
-        raise ValueError(f"unknown fault code {code} ({_FAULT_CODES})")
-    return FaultCode(code)
+    return _known_code(FaultCode, "fault code", _FAULT_CODES, code)
 
 
 def _answer(status: int, body: dict[str, Any]) -> Response:
