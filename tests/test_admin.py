@@ -71,6 +71,50 @@ def test_a_timed_fault_ends_by_itself(admin: httpx.Client, api: httpx.Client, ve
     assert api_code(api, UNLOCK, vehicle) == 0
 
 
+def test_the_riding_fault_set_over_http_refuses_the_lock_with_15600_once_unlocked(
+    admin: httpx.Client, api: httpx.Client, vehicle: str
+) -> None:
+    """15997 while the vehicle is locked (ridden without an API unlock), 15600 after one."""
+    faults = f"/vehicles/{vehicle}/faults"
+    assert admin.post(faults, json={"kind": "riding"}).status_code == 200
+    assert api_code(api, LOCK, vehicle) == Code.LOCK_RIDING_UNABLE
+    assert api_code(api, UNLOCK, vehicle) == 0
+    assert api_code(api, LOCK, vehicle) == Code.LOCK_RIDING
+    admin.delete(faults).raise_for_status()
+    assert api_code(api, LOCK, vehicle) == 0
+
+
+def test_restricted_set_over_http_is_15990(
+    admin: httpx.Client, api: httpx.Client, vehicle: str
+) -> None:
+    admin.post(f"/vehicles/{vehicle}/faults", json={"kind": "restricted"}).raise_for_status()
+    assert api_code(api, UNLOCK, vehicle) == Code.RESTRICTED
+    admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
+    assert api_code(api, UNLOCK, vehicle) == 0
+
+
+def test_a_slow_reply_within_the_timeout_succeeds_late(
+    admin: httpx.Client, api: httpx.Client, vehicle: str
+) -> None:
+    body = {"kind": "slow-reply", "delay": 1.5}
+    assert admin.post(f"/vehicles/{vehicle}/faults", json=body).json()["delay"] == 1.5
+    started = time.monotonic()
+    assert api_code(api, UNLOCK, vehicle) == 0
+    assert time.monotonic() - started >= 1.5
+    admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
+
+
+def test_a_slow_reply_beyond_the_timeout_is_15302_though_the_vehicle_acted(
+    server: RunningGateway, admin: httpx.Client, api: httpx.Client, vehicle: str
+) -> None:
+    """The vehicle unlocks at once and replies too late: a 15302 is no proof of nothing done."""
+    body = {"kind": "slow-reply", "delay": server.config.command_timeout + 2}
+    admin.post(f"/vehicles/{vehicle}/faults", json=body).raise_for_status()
+    assert api_code(api, UNLOCK, vehicle) == Code.DEVICE_TIMEOUT
+    assert api.get(STATUS, params={"iotCode": vehicle}).json()["data"]["locked"] is False
+    admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
+
+
 def test_rides_started_over_http_refuse_the_lock(
     admin: httpx.Client, api: httpx.Client, vehicle: str
 ) -> None:
@@ -90,6 +134,9 @@ def test_rides_started_over_http_refuse_the_lock(
         ("86147703871911x", {"kind": "no-reply"}, 400),
         (None, {"kind": "explode"}, 400),
         (None, {"kind": "offline", "seconds": -1}, 400),
+        (None, {"kind": "slow-reply"}, 400),
+        (None, {"kind": "slow-reply", "delay": 0}, 400),
+        (None, {"kind": "no-reply", "delay": 2}, 400),
         (None, {}, 400),
     ],
 )
@@ -112,6 +159,10 @@ def test_the_sim_cli_drives_the_admin_api(
     assert api_code(api, UNLOCK, vehicle) == Code.UNLOCK_FAILED
     ok(cli("sim", "clear", vehicle, *target))
     assert api_code(api, UNLOCK, vehicle) == 0
+    assert ok(cli("sim", "fault", vehicle, "slow-reply", "--delay", "0.5", *target)) == (
+        f"{vehicle}: slow-reply, replies after 0.5 s\n"
+    )
+    assert server.call(lambda: server.gateway.sim.vehicle(vehicle).reply_delay) == 0.5  # type: ignore[union-attr]
     refused(
         cli("sim", "ride", vehicle, "start", "--url", server.base_url, "--admin-token", "no"),
         "HTTP 401: admin token required",

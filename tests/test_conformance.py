@@ -300,10 +300,11 @@ def test_battery_info_answers_every_documented_field_truthfully_with_res_id(
 
     assert data["charging"] is state["charging"]
     assert data["vehiclePercent"] == round(state["battery_percent"])
-    assert data["iotPercent"] == state["iot_percent"]
-    first = data["batteryData"][0]
-    assert first["cycleTimes"] == state["cycle_times"]
-    assert first["temperatrue"] == state["temperature"]
+    assert data["iotPercent"] == round(state["iot_percent"])
+    assert data["batteryCount"] == len(state["packs"])
+    for pack, kept in zip(data["batteryData"], state["packs"], strict=True):
+        assert pack["cycleTimes"] == kept["cycles"]
+        assert pack["temperatrue"] == round(kept["temperature"])
 
 
 def test_bluetooth_key_query_answers_the_vehicles_key(

@@ -1,7 +1,7 @@
 """Every result code this gateway can produce, reached through HTTP.
 
-Codes that come from the vehicle or the link are produced by injecting the
-fault into the simulated vehicle or the in-process link (`server.call`).
+Codes that come from the vehicle, the link or a restriction are produced by
+injecting the fault with the gateway's fault injector (`server.call`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import DeviceLocation
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.sim.faults import Fault
+from segway_gateway.sim.vehicle import Mode
 from tests.conftest import INACTIVE_VEHICLE, OTHER_VEHICLE
 from tests.harness import RunningGateway
 
@@ -38,16 +39,17 @@ def code_of(response: httpx.Response) -> int:
 @pytest.fixture
 def fault(server: RunningGateway) -> Iterator[Callable[[str, Fault], None]]:
     """Inject a fault into a simulated vehicle; cleared after the test."""
+    faults = server.gateway.faults
+    assert faults is not None
     touched: list[str] = []
 
     def inject(iot_code: str, kind: Fault) -> None:
         touched.append(iot_code)
-        assert server.gateway.sim is not None
-        server.call(lambda: server.gateway.sim.set_fault(iot_code, kind))  # type: ignore[union-attr]
+        server.call(lambda: faults.inject(iot_code, kind))
 
     yield inject
     for iot_code in touched:
-        server.call(lambda code=iot_code: server.gateway.sim.clear_faults(code))  # type: ignore[union-attr]
+        server.call(lambda code=iot_code: faults.clear(code))
 
 
 def sim_state(server: RunningGateway, iot_code: str) -> Any:
@@ -86,6 +88,15 @@ def test_another_platforms_vehicle_is_15102_like_an_unknown_one(
 def test_inactive_vehicle_is_15300(api: httpx.Client) -> None:
     assert code_of(api.get(STATUS, params={"iotCode": INACTIVE_VEHICLE})) == Code.DEVICE_INACTIVE
     assert code_of(api.post(UNLOCK, json={"iotCode": INACTIVE_VEHICLE})) == Code.DEVICE_INACTIVE
+
+
+def test_an_inactive_registration_is_simulated_inactive_with_no_session(
+    server: RunningGateway,
+) -> None:
+    assert server.gateway.sim is not None
+    assert server.gateway.sim.vehicle(INACTIVE_VEHICLE).mode is Mode.INACTIVE
+    entry = server.gateway.fleet.entry(INACTIVE_VEHICLE)
+    assert entry is not None and entry.online is False
 
 
 def test_offline_vehicle_is_15301_for_commands_and_status_says_offline(
@@ -172,6 +183,24 @@ def test_lock_while_riding_is_15600_and_the_vehicle_stays_unlocked(
     server.settle()
     status = api.get(STATUS, params={"iotCode": vehicle}).json()["data"]
     assert status["locked"] is False
+
+
+def test_lock_of_a_locked_vehicle_ridden_anyway_is_15997(
+    api: httpx.Client, vehicle: str, fault: Callable[[str, Fault], None]
+) -> None:
+    """The `riding` fault on a locked vehicle: ridden without an unlock through the API."""
+    fault(vehicle, Fault.RIDING)
+    assert code_of(api.post(LOCK, json={"iotCode": vehicle})) == Code.LOCK_RIDING_UNABLE
+
+
+def test_restricted_vehicle_is_15990_for_commands_while_queries_still_answer(
+    server: RunningGateway, api: httpx.Client, vehicle: str, fault: Callable[[str, Fault], None]
+) -> None:
+    fault(vehicle, Fault.RESTRICTED)
+    assert code_of(api.post(UNLOCK, json={"iotCode": vehicle})) == Code.RESTRICTED
+    assert code_of(api.post(LOCK, json={"iotCode": vehicle})) == Code.RESTRICTED
+    assert code_of(api.get(STATUS, params={"iotCode": vehicle})) == 0
+    assert sim_state(server, vehicle).locked is True
 
 
 def test_battery_cover_while_locked_is_15635(

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from segway_gateway.contract.alerts import clears
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import (
     SETTING_GROUPS,
@@ -48,6 +49,9 @@ class VehicleEntry:
     status: dict[str, Any] | None = None
     location: dict[str, Any] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    alerts: set[int] = field(default_factory=set)
+    """Alert codes the vehicle reported appearing and not yet disappearing (memory only)."""
+    fault_codes: set[int] = field(default_factory=set)
 
     @classmethod
     def from_record(cls, vehicle: Vehicle) -> VehicleEntry:
@@ -80,6 +84,9 @@ class FleetService:
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._dirty: set[str] = set()
         self._flusher: asyncio.Task[None] | None = None
+        self.restricted: set[str] = set()
+        """Vehicles whose commands are refused with 15990 before they are sent (the
+        `restricted` fault today; rate limits and suspensions would land here)."""
 
     async def start(self) -> None:
         for vehicle in await self._db.vehicles.list_all():
@@ -134,6 +141,8 @@ class FleetService:
         self, entry: VehicleEntry, op_id: str, name: CommandName, args: dict[str, Any]
     ) -> Reply:
         """Send a command and await its reply; a non-zero reply code is raised."""
+        if entry.iot_code in self.restricted:
+            raise ApiError(Code.RESTRICTED, f"calls to {entry.iot_code} are restricted")
         if not entry.online:
             raise ApiError(Code.DEVICE_OFFLINE)
         deadline = int((time.time() + self.command_timeout) * 1000)
@@ -186,6 +195,16 @@ class FleetService:
 
     def on_event(self, iot_code: str, event: DeviceEvent) -> None:
         log.info("vehicle %s %s %s status %s", iot_code, event.kind, event.code, event.status)
+        entry = self._vehicles.get(iot_code)
+        if entry is None:
+            return
+        active = entry.alerts if event.kind == "alert" else entry.fault_codes
+        if event.status == 0:
+            active.add(event.code)
+        elif event.kind == "alert":
+            active -= clears(event.code)
+        else:
+            active.discard(event.code)
 
     def on_reply(self, iot_code: str, reply: Reply) -> None:
         future = self._pending.get(reply.op_id)

@@ -46,15 +46,14 @@ class Gateway:
                 speedup=config.speedup,
                 autopilot=config.autopilot,
             )
-            self.faults = FaultInjector(self.sim, self.link)
+            self.faults = FaultInjector(self.sim, self.link, self.fleet)
 
     async def start(self) -> None:
         await self.db.create_schema()
         await self.fleet.start()
         await self.reload_geofences()
         if self.sim is not None:
-            registered = await self.db.vehicles.registrations()
-            await self.sim.start(code for code, (_, active) in registered.items() if active)
+            await self.sim.start(*_by_activation(await self.db.vehicles.registrations()))
         self._follower = asyncio.create_task(
             every(REGISTRATION_POLL_SECONDS, self._follow_registrations, "reading registrations"),
             name="registrations",
@@ -77,7 +76,7 @@ class Gateway:
         registered = await self.db.vehicles.registrations()
         await self.fleet.follow_registrations(registered)
         if self.sim is not None:
-            await self.sim.follow({code for code, (_, active) in registered.items() if active})
+            await self.sim.follow(*_by_activation(registered))
         await self.reload_geofences()
 
     async def reload_geofences(self) -> None:
@@ -91,3 +90,9 @@ class Gateway:
             self.geofences.replace(
                 (g.platform_code, parse_zone(g.name, g.geometry)) for g in stored
             )
+
+
+def _by_activation(registered: dict[str, tuple[str, bool]]) -> tuple[set[str], set[str]]:
+    """Registered vehicles as (active, inactive) iotCodes."""
+    active = {code for code, (_, is_active) in registered.items() if is_active}
+    return active, registered.keys() - active

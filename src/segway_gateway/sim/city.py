@@ -13,6 +13,8 @@ class City:
     north: float
     east: float
     altitude: float
+    ambient_c: float = 25.0
+    """Air temperature: batteries at rest settle to it."""
 
     def contains(self, latitude: float, longitude: float) -> bool:
         return self.south <= latitude <= self.north and self.west <= longitude <= self.east

@@ -23,6 +23,9 @@ class Fault(StrEnum):
     EXECUTE_FAIL = "execute-fail"
     UNSUPPORTED = "unsupported"
     NO_FIX = "no-fix"
+    RIDING = "riding"
+    RESTRICTED = "restricted"
+    SLOW_REPLY = "slow-reply"
 
 
 COMMAND_FAULTS: dict[Fault, tuple[CommandName, Code]] = {
@@ -35,5 +38,6 @@ COMMAND_FAULTS: dict[Fault, tuple[CommandName, Code]] = {
     Fault.UNSUPPORTED: (CommandName.SET_INTERVAL, Code.NOT_SUPPORTED),
     Fault.NO_FIX: (CommandName.LOCATE, Code.NO_LOCATION),
 }
-"""Faults that make one command fail with one code (the others act on the session,
-or, for `send-fail`, on the gateway's side of the device link)."""
+"""Faults that make one command fail with one code. Of the others, `riding`,
+`slow-reply`, `no-reply`, `offline` and `upgrading` change how the vehicle
+behaves; `send-fail` (15303) and `restricted` (15990) act on the gateway's side."""

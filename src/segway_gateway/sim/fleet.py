@@ -1,8 +1,10 @@
-"""Runs many simulated vehicles over a device port: ticks, reports, commands.
+"""Runs many simulated vehicles over a device port: ticks, reports, commands, events.
 
-Each vehicle publishes its status on every change of lock, ride or charge
-state and otherwise at its status interval, and its location at its location
-interval (NOTES.md defaults; the interval setting overrides them).
+Each vehicle publishes its status on every change of lock state or mode and
+otherwise at its status interval, its location at its location interval
+(NOTES.md defaults; the interval setting overrides them), and its alerts and
+faults as they appear and disappear. A vehicle has a session only while it is
+activated and online (IoT battery not empty, no `offline` fault).
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from segway_gateway.contract.device import Command
+from segway_gateway.contract.device import Command, Reply
 from segway_gateway.gateway.clock import Clock
 from segway_gateway.gateway.link.base import DeviceConnection, DevicePort
 from segway_gateway.gateway.store.sim import SimStateRepo
+from segway_gateway.sim import autopilot
 from segway_gateway.sim.city import SHENZHEN, City
 from segway_gateway.sim.faults import Fault
-from segway_gateway.sim.vehicle import SimVehicle, VehicleState, new_state
+from segway_gateway.sim.settings import intervals
+from segway_gateway.sim.state import VehicleState, new_state
+from segway_gateway.sim.vehicle import Mode, SimVehicle
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +33,7 @@ TICK_SECONDS = 0.5
 SAVE_EVERY_TICKS = 10
 LOCATION_INTERVALS = {"unlockStatus": 10, "lockStatus": 900}
 STATUS_INTERVALS = {"ridingStatus": 10, "nonRiding": 60, "lockStatus": 900}
-AUTOPILOT_MEAN_WAIT = 10.0
-AUTOPILOT_MEAN_RIDE = 300.0
+_SESSIONLESS = (Mode.OFFLINE, Mode.INACTIVE)
 
 
 @dataclass
@@ -38,7 +42,7 @@ class _Running:
     connection: DeviceConnection | None = None
     next_status: float = 0.0
     next_location: float = 0.0
-    last_phase: tuple[bool, bool, bool] | None = None
+    last_phase: tuple[bool, Mode] | None = None
 
 
 class SimFleet:
@@ -65,18 +69,23 @@ class SimFleet:
         self._running: dict[str, _Running] = {}
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, iot_codes: Iterable[str]) -> None:
-        await self.follow(set(iot_codes))
+    async def start(self, iot_codes: Iterable[str], inactive: Collection[str] = ()) -> None:
+        await self.follow(set(iot_codes), inactive)
         self._task = asyncio.create_task(self._tick_forever(), name="sim-fleet")
-        log.info("simulated fleet: %d vehicles online", len(self._running))
+        online = sum(running.connection is not None for running in self._running.values())
+        log.info("simulated fleet: %d vehicles, %d online", len(self._running), online)
 
-    async def follow(self, iot_codes: set[str]) -> None:
-        """Simulate exactly these vehicles: start new ones (from saved state), end others."""
-        for gone in self._running.keys() - iot_codes:
+    async def follow(self, iot_codes: set[str], inactive: Collection[str] = ()) -> None:
+        """Simulate exactly these vehicles: start new ones (from saved state), end others.
+
+        `inactive` vehicles are simulated too, in the inactive state (no session).
+        """
+        wanted = iot_codes | set(inactive)
+        for gone in self._running.keys() - wanted:
             connection = self._running.pop(gone).connection
             if connection is not None:
                 connection.close()
-        new = sorted(iot_codes - self._running.keys())
+        new = sorted(wanted - self._running.keys())
         saved = await self._repo.load() if new else {}
         for iot_code in new:
             state = (
@@ -86,7 +95,9 @@ class SimFleet:
             )
             rng = random.Random(f"{self._rng.random()}:{iot_code}")
             self._running[iot_code] = _Running(SimVehicle(state, self.city, rng))
-            self._connect(iot_code)
+        for iot_code, running in self._running.items():
+            running.vehicle.state.activated = iot_code not in inactive
+            self._sync_session(running)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -104,12 +115,13 @@ class SimFleet:
     def vehicle(self, iot_code: str) -> SimVehicle:
         return self._running[iot_code].vehicle
 
-    def set_fault(self, iot_code: str, fault: Fault) -> None:
+    def set_fault(self, iot_code: str, fault: Fault, *, delay: float = 0.0) -> None:
+        """Give a vehicle a fault; `delay` is the reply delay of `slow-reply`, in seconds."""
         running = self._running[iot_code]
         running.vehicle.faults.add(fault)
-        if fault is Fault.OFFLINE and running.connection is not None:
-            running.connection.close()
-            running.connection = None
+        if fault is Fault.SLOW_REPLY:
+            running.vehicle.reply_delay = delay
+        self._sync_session(running)
 
     def clear_faults(self, iot_code: str, only: Fault | None = None) -> None:
         """Clear every fault of a vehicle, or `only` that one; reconnect it if it was offline."""
@@ -118,33 +130,55 @@ class SimFleet:
             running.vehicle.faults.clear()
         else:
             running.vehicle.faults.discard(only)
-        if running.connection is None and Fault.OFFLINE not in running.vehicle.faults:
-            self._connect(iot_code)
+        self._sync_session(running)
 
     def simulates(self, iot_code: str) -> bool:
         return iot_code in self._running
 
     # Internals ------------------------------------------------------------
 
-    def _connect(self, iot_code: str) -> None:
-        running = self._running[iot_code]
-        running.connection = self._port.connect(
-            iot_code, lambda command: self._on_command(running, command)
-        )
-        now = self._clock()
-        self._publish_status(running, now)
-        self._publish_location(running, now)
+    def _sync_session(self, running: _Running) -> None:
+        """Open or close the vehicle's session to match its mode."""
+        vehicle = running.vehicle
+        if vehicle.mode in _SESSIONLESS:
+            if running.connection is not None:
+                running.connection.close()
+                running.connection = None
+            return
+        if running.connection is None:
+            iot_code = vehicle.state.iot_code
+            running.connection = self._port.connect(
+                iot_code, lambda command: self._on_command(running, command)
+            )
+            now = self._clock()
+            self._publish_status(running, now)
+            self._publish_location(running, now)
+            self._publish_events(running, now)
 
     def _on_command(self, running: _Running, command: Command) -> None:
         now = self._clock()
-        if now * 1000 > command.deadline or running.connection is None:
+        connection = running.connection
+        if now * 1000 > command.deadline or connection is None:
             return
-        reply = running.vehicle.execute(command, now)
+        vehicle = running.vehicle
+        reply = vehicle.execute(command, now)
         if reply is None:
             return
         if self._phase(running) != running.last_phase:
             self._publish_status(running, now)
-        running.connection.publish_reply(reply)
+        self._publish_events(running, now)
+        if Fault.SLOW_REPLY in vehicle.faults and vehicle.reply_delay > 0:
+            asyncio.get_running_loop().call_later(
+                vehicle.reply_delay, self._late_reply, running, connection, reply
+            )
+        else:
+            connection.publish_reply(reply)
+
+    @staticmethod
+    def _late_reply(running: _Running, connection: DeviceConnection, reply: Reply) -> None:
+        """A slow vehicle's reply, on the session it received the command on, if still open."""
+        if running.connection is connection:
+            connection.publish_reply(reply)
 
     async def _tick_forever(self) -> None:
         ticks = 0
@@ -163,31 +197,20 @@ class SimFleet:
         for running in self._running.values():
             vehicle = running.vehicle
             if self.autopilot:
-                self._autopilot(vehicle, seconds)
+                autopilot.steer(vehicle, seconds, self._rng)
             vehicle.advance(seconds)
+            self._sync_session(running)
             if running.connection is None:
                 continue
             if now >= running.next_status or self._phase(running) != running.last_phase:
                 self._publish_status(running, now)
             if now >= running.next_location:
                 self._publish_location(running, now)
-
-    def _autopilot(self, vehicle: SimVehicle, seconds: float) -> None:
-        """Riders take unlocked bikes for a ride and park them again."""
-        state = vehicle.state
-        if state.riding and self._rng.random() < seconds / AUTOPILOT_MEAN_RIDE:
-            vehicle.stop_ride()
-        elif (
-            not state.locked
-            and not state.riding
-            and self._rng.random() < seconds / AUTOPILOT_MEAN_WAIT
-        ):
-            vehicle.start_ride()
+            self._publish_events(running, now)
 
     @staticmethod
-    def _phase(running: _Running) -> tuple[bool, bool, bool]:
-        state = running.vehicle.state
-        return (state.locked, state.riding, state.charging)
+    def _phase(running: _Running) -> tuple[bool, Mode]:
+        return (running.vehicle.state.locked, running.vehicle.mode)
 
     def _publish_status(self, running: _Running, now: float) -> None:
         if running.connection is None:
@@ -195,6 +218,13 @@ class SimFleet:
         running.connection.publish_status(running.vehicle.status(now))
         running.last_phase = self._phase(running)
         running.next_status = now + self._status_interval(running.vehicle) / self.speedup
+
+    def _publish_events(self, running: _Running, now: float) -> None:
+        """Send what the vehicle raised; while it has no session, events wait in it."""
+        if running.connection is None:
+            return
+        for event in running.vehicle.take_events(now):
+            running.connection.publish_event(event)
 
     def _publish_location(self, running: _Running, now: float) -> None:
         if running.connection is None:
@@ -204,18 +234,12 @@ class SimFleet:
 
     @staticmethod
     def _status_interval(vehicle: SimVehicle) -> int:
-        state = vehicle.state
-        chosen = {**STATUS_INTERVALS, **_interval_setting(vehicle, "statusInterval")}
-        if state.riding:
+        chosen = {**STATUS_INTERVALS, **intervals(vehicle.state.settings, "statusInterval")}
+        if vehicle.riding:
             return int(chosen["ridingStatus"])
-        return int(chosen["lockStatus"] if state.locked else chosen["nonRiding"])
+        return int(chosen["lockStatus"] if vehicle.state.locked else chosen["nonRiding"])
 
     @staticmethod
     def _location_interval(vehicle: SimVehicle) -> int:
-        chosen = {**LOCATION_INTERVALS, **_interval_setting(vehicle, "locationInterval")}
+        chosen = {**LOCATION_INTERVALS, **intervals(vehicle.state.settings, "locationInterval")}
         return int(chosen["lockStatus"] if vehicle.state.locked else chosen["unlockStatus"])
-
-
-def _interval_setting(vehicle: SimVehicle, name: str) -> dict[str, int]:
-    interval: dict[str, dict[str, int]] = vehicle.state.settings.get("interval", {})
-    return interval.get(name, {})

@@ -2,97 +2,82 @@
 
 Time comes in as arguments and randomness from an injected generator, so a
 vehicle is deterministic under a seed and can run faster than real time.
+Alerts and faults it raises wait in an outbox until `take_events`.
 """
 
 from __future__ import annotations
 
-import math
 import random
-import string
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
+from segway_gateway.contract.alerts import Alert
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import (
     SETTING_GROUPS,
     Command,
     CommandName,
+    DeviceEvent,
     DeviceLocation,
     DeviceStatus,
     Reply,
     merge_setting,
 )
 from segway_gateway.contract.models import BatteryPack
+from segway_gateway.sim import physics, settings
 from segway_gateway.sim.city import City
+from segway_gateway.sim.fault_codes import FaultCode
 from segway_gateway.sim.faults import COMMAND_FAULTS, Fault
+from segway_gateway.sim.situations import CONDITIONS, EventKind
+from segway_gateway.sim.state import VehicleState
 
-FULL_RANGE_M = {1: 70_000, 2: 60_000, 3: 50_000}
-"""Range on a full battery per speed mode (1 low, 2 medium, 3 high)."""
-TOP_SPEED_KMH = {1: 15, 2: 20, 3: 25}
-_EARTH_M_PER_DEG = 111_320.0
-
-
-@dataclass
-class VehicleState:
-    """Everything a vehicle remembers across restarts (its flash memory)."""
-
-    iot_code: str
-    latitude: float
-    longitude: float
-    altitude: float
-    bluetooth_key: str
-    locked: bool = True
-    riding: bool = False
-    charging: bool = False
-    speed_mode: int = 2
-    speed: int = 0
-    heading: float = 0.0
-    odometer_m: float = 0.0
-    riding_secs: float = 0.0
-    battery_percent: float = 100.0
-    cycle_times: int = 0
-    temperature: int = 25
-    iot_percent: int = 100
-    network_signal: int = 24
-    satellites: int = 9
-    hdop: float = 0.9
-    battery_cover_open: bool = False
-    last_sound: int | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VehicleState:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+ILLEGAL_MOVE_CLEARS_AFTER_S = 60.0
+"""Alert 1 disappears once a locked vehicle has been still this long."""
 
 
-def new_state(iot_code: str, city: City, rng: random.Random) -> VehicleState:
-    """A fresh vehicle parked somewhere in the city."""
-    return VehicleState(
-        iot_code=iot_code,
-        latitude=round(rng.uniform(city.south, city.north), 6),
-        longitude=round(rng.uniform(city.west, city.east), 6),
-        altitude=round(city.altitude + rng.uniform(-5, 5), 1),
-        bluetooth_key="".join(rng.choices(string.ascii_letters + string.digits, k=8)),
-        battery_percent=float(rng.randint(40, 100)),
-        cycle_times=rng.randint(0, 200),
-        temperature=rng.randint(18, 32),
-        network_signal=rng.randint(12, 30),
-        heading=rng.uniform(0, 360),
-    )
+class Mode(StrEnum):
+    """The state a vehicle is in, highest precedence first."""
+
+    INACTIVE = "inactive"
+    OFFLINE = "offline"
+    UPGRADING = "firmware-upgrading"
+    CHARGING = "charging"
+    RIDING = "riding"
+    UNLOCKED = "unlocked"
+    LOCKED = "locked"
 
 
 class SimVehicle:
-    """A C80's behaviour: answers commands truthfully and moves while ridden."""
+    """A C80's behaviour: answers commands truthfully, moves, charges and raises events."""
 
     def __init__(self, state: VehicleState, city: City, rng: random.Random) -> None:
         self.state = state
         self.city = city
         self.rng = rng
         self.faults: set[Fault] = set()
+        self.reply_delay = 0.0
+        """Seconds the reply takes while the vehicle has the `slow-reply` fault."""
+        self._outbox: list[tuple[EventKind, int, Literal[0, 1]]] = []
+
+    @property
+    def mode(self) -> Mode:
+        s = self.state
+        if not s.activated:
+            return Mode.INACTIVE
+        if Fault.OFFLINE in self.faults or s.iot_percent <= 0:
+            return Mode.OFFLINE
+        if Fault.UPGRADING in self.faults:
+            return Mode.UPGRADING
+        if s.charging:
+            return Mode.CHARGING
+        if self.riding:
+            return Mode.RIDING
+        return Mode.LOCKED if s.locked else Mode.UNLOCKED
+
+    @property
+    def riding(self) -> bool:
+        """Wheels turning: a ride, or the `riding` fault (ridden whatever the lock says)."""
+        return self.state.riding or Fault.RIDING in self.faults
 
     # Commands -------------------------------------------------------------
 
@@ -104,38 +89,51 @@ class SimVehicle:
         return Reply(opId=command.op_id, code=int(code), data=data)
 
     def _outcome(self, command: Command, now: float) -> tuple[Code, dict[str, Any] | None]:
-        if Fault.UPGRADING in self.faults:
+        if self.mode is Mode.UPGRADING:
             return Code.UPGRADING, None
         for fault, (name, code) in COMMAND_FAULTS.items():
             if fault in self.faults and name is command.name:
                 return code, None
         if command.name in SETTING_GROUPS:
             self.state.settings = merge_setting(self.state.settings, command.name, command.args)
+            self._check_conditions()
             return Code.SUCCESS, None
         if command.name is CommandName.LOCATE:
             return Code.SUCCESS, self.location(now).model_dump(by_alias=True)
         return _HANDLERS[command.name](self, command.args)
 
     def _unlock(self, _args: dict[str, Any]) -> tuple[Code, None]:
-        self.state.locked = False
+        s = self.state
+        s.charging = False
+        s.locked = False
+        self._disappear("alert", Alert.ILLEGAL_MOVING)
+        self._play("unlocked")
         return Code.SUCCESS, None
 
     def _lock(self, _args: dict[str, Any]) -> tuple[Code, None]:
-        if self.state.riding:
-            return Code.LOCK_RIDING, None
-        self.state.locked = True
-        self.state.speed = 0
-        self.state.battery_cover_open = False
+        """Refused while the wheels turn: 15600 if the vehicle is unlocked (a ride),
+        15997 if it is locked yet ridden (the `riding` fault on a locked vehicle)."""
+        s = self.state
+        if self.riding:
+            return (Code.LOCK_RIDING_UNABLE if s.locked else Code.LOCK_RIDING), None
+        s.locked = True
+        s.speed = 0
+        s.battery_cover_open = False
+        self._play("locked")
         return Code.SUCCESS, None
 
     def _battery_cover(self, _args: dict[str, Any]) -> tuple[Code, None]:
         if self.state.locked:
             return Code.BATTERY_COVER_LOCKED, None
         self.state.battery_cover_open = True
+        self._play("openBoxes")
         return Code.SUCCESS, None
 
     def _sound(self, args: dict[str, Any]) -> tuple[Code, None]:
-        self.state.last_sound = int(args["controlType"])
+        """Played at the set volume unless sound is off (`workMode` 1); succeeds either way."""
+        if settings.sound_on(self.state.settings):
+            self.state.last_sound = int(args["controlType"])
+            self.state.sound_volume = settings.volume(self.state.settings)
         return Code.SUCCESS, None
 
     def _get_bluetooth_key(self, _args: dict[str, Any]) -> tuple[Code, dict[str, Any]]:
@@ -145,81 +143,195 @@ class SimVehicle:
         self.state.bluetooth_key = str(args["key"])
         return Code.SUCCESS, None
 
-    # Rides and physics ----------------------------------------------------
+    def _play(self, sound: str) -> None:
+        """An `ebcqMask` sound, if sound is on and its mask member is not disabled."""
+        if settings.sound_on(self.state.settings) and settings.mask_allows(
+            self.state.settings, sound
+        ):
+            self.state.event_sound = sound
+            self.state.sound_volume = settings.volume(self.state.settings)
+
+    # What happens to the vehicle ------------------------------------------
 
     def start_ride(self) -> bool:
-        """A rider sets off; only an unlocked vehicle with charge can be ridden."""
-        if self.state.locked or self.state.battery_percent <= 0:
+        """A rider sets off; only an unlocked, parked vehicle with charge can be ridden."""
+        if self.mode is not Mode.UNLOCKED or self.state.battery_percent <= 0:
             return False
         self.state.riding = True
-        self.state.speed = TOP_SPEED_KMH[self.state.speed_mode] - self.rng.randint(0, 4)
+        self.state.speed = physics.TOP_SPEED_KMH[self.state.speed_mode] - self.rng.randint(0, 4)
         return True
 
     def stop_ride(self) -> None:
         self.state.riding = False
         self.state.speed = 0
 
-    def advance(self, seconds: float) -> None:
-        """Move time on: ride, drain the battery, drift the GPS and the signal."""
+    def plug_in(self) -> bool:
+        """Connect the charger; only a locked vehicle standing still charges."""
         s = self.state
-        if s.riding:
-            s.speed = max(5, min(TOP_SPEED_KMH[s.speed_mode], s.speed + self.rng.randint(-2, 2)))
-            distance = s.speed / 3.6 * seconds
-            s.odometer_m += distance
-            s.riding_secs += seconds
-            s.battery_percent = max(
-                0.0, s.battery_percent - distance / FULL_RANGE_M[s.speed_mode] * 100
-            )
-            self._move(distance)
+        if not s.activated or not s.locked or self.riding or s.charging:
+            return False
+        s.charging = True
+        return True
+
+    def unplug(self) -> None:
+        self.state.charging = False
+
+    def bump(self, strength_g: float) -> None:
+        """A knock: a fall, or on a locked vehicle an illegal move, if it is strong enough
+        for the alert sensitivity setting (more sensitive, smaller bumps count)."""
+        sensitivity = settings.alert_sensitivity(self.state.settings)
+        if strength_g >= settings.FALL_THRESHOLD_G[sensitivity]:
+            self.fall()
+        elif self.state.locked and strength_g >= settings.MOVE_THRESHOLD_G[sensitivity]:
+            self._moved_while_locked()
+
+    def fall(self) -> None:
+        """The vehicle falls over (alert 2 when locked, 4 when unlocked); a ride ends."""
+        s = self.state
+        if s.fallen:
+            return
+        s.fallen = True
+        self.stop_ride()
+        code = Alert.FELL_WHEN_LOCKED if s.locked else Alert.FELL_WHEN_UNLOCKED
+        self._appear("alert", code)
+
+    def stand_up(self) -> None:
+        if self.state.fallen:
+            self.state.fallen = False
+            self._disappear("alert", Alert.FELL_WHEN_LOCKED)
+            self._disappear("alert", Alert.FELL_WHEN_UNLOCKED)
+
+    def dismantle(self) -> None:
+        """Someone takes the vehicle apart (alert 3) until `repair`."""
+        self.state.dismantled = True
+        self._appear("alert", Alert.ILLEGAL_DISMANTLING)
+
+    def repair(self) -> None:
+        self.state.dismantled = False
+        self._disappear("alert", Alert.ILLEGAL_DISMANTLING)
+
+    def set_alert(self, code: Alert, active: bool) -> None:
+        """Raise or clear an alert by hand (`sim alert`), whatever the situation."""
+        if active:
+            self._appear("alert", code)
+        else:
+            self._disappear("alert", code)
+
+    def set_fault_code(self, code: FaultCode, active: bool) -> None:
+        """Raise or clear a fault code by hand (`sim fault-code`)."""
+        if active:
+            self._appear("fault", code)
+        else:
+            self._disappear("fault", code)
+
+    def advance(self, seconds: float) -> None:
+        """Move time on: ride, charge, warm or cool, power the IoT, drift radio and GPS."""
+        s = self.state
+        if not s.activated:
+            return
+        if self.riding:
+            physics.move(s, physics.ride(s, seconds, self.rng), self.rng, self.city)
+            if s.locked:
+                self._moved_while_locked()
             if s.battery_percent <= 0:
                 self.stop_ride()
-        s.network_signal = max(2, min(32, s.network_signal + self.rng.randint(-1, 1)))
-        s.satellites = max(4, min(14, s.satellites + self.rng.randint(-1, 1)))
-        s.hdop = round(max(0.6, min(3.0, s.hdop + self.rng.uniform(-0.1, 0.1))), 2)
+        elif Alert.ILLEGAL_MOVING in s.alerts:
+            s.still_secs += seconds
+            if s.still_secs >= ILLEGAL_MOVE_CLEARS_AFTER_S:
+                self._disappear("alert", Alert.ILLEGAL_MOVING)
+        if s.charging:
+            physics.charge(s, seconds)
+        physics.power_iot(s, seconds)
+        physics.warm(s, seconds, self.city.ambient_c, self.riding)
+        physics.drift_radio(s, self.rng)
+        self._check_conditions()
 
-    def _move(self, distance: float) -> None:
+    def _moved_while_locked(self) -> None:
+        self.state.still_secs = 0.0
+        self._appear("alert", Alert.ILLEGAL_MOVING)
+
+    # Events ---------------------------------------------------------------
+
+    def take_events(self, now: float) -> list[DeviceEvent]:
+        """The alerts and faults that appeared or disappeared since the last call."""
+        events = [
+            DeviceEvent(kind=kind, code=code, status=status, status_utc_time=int(now))
+            for kind, code, status in self._outbox
+        ]
+        self._outbox.clear()
+        return events
+
+    def _active(self, kind: EventKind) -> set[int]:
+        return self.state.alerts if kind == "alert" else self.state.fault_codes
+
+    def _appear(self, kind: EventKind, code: int) -> None:
+        if code not in self._active(kind):
+            self._active(kind).add(code)
+            self._outbox.append((kind, code, 0))
+
+    def _disappear(self, kind: EventKind, code: int) -> None:
+        if code in self._active(kind):
+            self._active(kind).discard(code)
+            pushed = Alert(code).disappearing_code if kind == "alert" else code
+            self._outbox.append((kind, pushed, 1))
+
+    def _check_conditions(self) -> None:
         s = self.state
-        s.heading = (s.heading + self.rng.uniform(-20, 20)) % 360
-        rad = math.radians(s.heading)
-        lat = s.latitude + distance * math.cos(rad) / _EARTH_M_PER_DEG
-        lon = s.longitude + distance * math.sin(rad) / (
-            _EARTH_M_PER_DEG * math.cos(math.radians(s.latitude))
-        )
-        if not self.city.contains(lat, lon):
-            s.heading = (s.heading + 180) % 360
-            return
-        s.latitude, s.longitude = round(lat, 6), round(lon, 6)
+        for condition in CONDITIONS:
+            held = condition.name in s.tripped
+            holds = condition.holds(s, held)
+            if holds and not held:
+                s.tripped.add(condition.name)
+                self._appear(condition.kind, condition.code)
+            elif held and not holds:
+                s.tripped.discard(condition.name)
+                self._disappear(condition.kind, condition.code)
 
     # Reports --------------------------------------------------------------
+
+    @property
+    def lamp(self) -> tuple[int, int] | None:
+        """(color, brightness) the atmosphere lamp shows now, or None when it is off:
+        the fault effect while a fault code is active, else cruise, ready or parking."""
+        s = self.state
+        if s.fault_codes:
+            effect = "faultMode"
+        elif self.riding:
+            effect = "cruiseMode"
+        else:
+            effect = "parkingMode" if s.locked else "readyMode"
+        return settings.lamp(s.settings, effect)
 
     def status(self, now: float) -> DeviceStatus:
         s = self.state
         percent = round(s.battery_percent)
-        driving_voltage = round(36 + 12 * s.battery_percent / 100)
+        voltage = physics.pack_voltage(s)
+        iot_voltage = physics.iot_voltage_cv(s)
         return DeviceStatus(
             locked=s.locked,
-            lock_voltage=400 + s.iot_percent // 10,
+            lock_voltage=iot_voltage - 70,
             network_signal=s.network_signal,
             charging=s.charging,
             power_percent=percent,
             speed_mode=s.speed_mode,
-            speed=s.speed,
+            speed=s.speed if self.riding else 0,
             odometer=int(s.odometer_m),
-            remaining_range=int(FULL_RANGE_M[s.speed_mode] * s.battery_percent / 100 / 10),
+            remaining_range=int(physics.remaining_range_m(s) / 10),
             total_riding_secs=int(s.riding_secs),
             status_utc_time=int(now),
-            driving_voltage=driving_voltage,
-            current_power=s.speed * 12 if s.riding else 2,
-            iot_percent=s.iot_percent,
-            iot_voltage=370 + s.iot_percent * 45 // 100,
+            driving_voltage=voltage,
+            current_power=physics.current_power_w(s, self.riding),
+            iot_percent=round(s.iot_percent),
+            iot_voltage=iot_voltage,
             battery_data=[
                 BatteryPack(
-                    battery_port=1,
+                    battery_port=port,
                     battery_percent=percent,
-                    battery_voltage=driving_voltage,
-                    cycle_times=s.cycle_times,
-                    temperatrue=s.temperature,
+                    battery_voltage=voltage,
+                    cycle_times=pack.cycles,
+                    temperatrue=round(pack.temperature),
                 )
+                for port, pack in enumerate(s.packs, start=1)
             ],
         )
 
