@@ -18,9 +18,30 @@ from segway_gateway.contract.models import BatteryPack
 TOPIC_ROOT = "segway/v1"
 
 
-def topic(iot_code: str, kind: str) -> str:
+class Topic(StrEnum):
+    """The last level of a vehicle's topics: what the message is."""
+
+    STATUS = "status"
+    LOCATION = "location"
+    EVENT = "event"
+    PRESENCE = "presence"
+    REPLY = "reply"
+    """Followed by one more level, the gateway instance that sent the command."""
+    CMD = "cmd"
+
+
+DEVICE_PUBLISHES = (Topic.STATUS, Topic.LOCATION, Topic.EVENT, Topic.PRESENCE)
+"""What a vehicle publishes besides replies; the gateway publishes only `cmd`."""
+
+
+def topic(iot_code: str, kind: Topic) -> str:
     """The topic of one message kind of one vehicle."""
-    return f"{TOPIC_ROOT}/{iot_code}/{kind}"
+    return f"{TOPIC_ROOT}/{iot_code}/{kind.value}"
+
+
+def reply_topic(iot_code: str, gateway_id: str) -> str:
+    """Where a vehicle answers a command of one gateway instance."""
+    return f"{TOPIC_ROOT}/{iot_code}/{Topic.REPLY.value}/{gateway_id}"
 
 
 class CommandName(StrEnum):
@@ -51,6 +72,8 @@ class Command(_Message):
     name: CommandName
     args: dict[str, Any] = Field(default_factory=dict)
     deadline: int
+    reply_to: str = Field(default="", alias="replyTo")
+    """The gateway instance awaiting the reply (the last level of the reply topic)."""
 
 
 class Reply(_Message):
@@ -94,6 +117,14 @@ class DeviceLocation(_Message):
     hdop: float
     altitude: float
     gps_utc_time: int = Field(alias="gpsUtcTime")
+
+
+class Presence(_Message):
+    """Whether a vehicle's session is live: published retained on connect, and as its will."""
+
+    online: bool
+    t: int
+    """Epoch milliseconds of the change (the broker's will carries the time of connecting)."""
 
 
 class DeviceEvent(_Message):

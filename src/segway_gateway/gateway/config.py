@@ -27,3 +27,7 @@ class GatewayConfig:
     """Bearer token of the admin API (fault injection); None turns that API off."""
     speedup: float = 1.0
     seed: int = 0
+    broker: str | None = None
+    """`mqtt://host:port` of the vehicles' broker; None links vehicles in process."""
+    share_group: str | None = None
+    """Consume telemetry through `$share/<group>/…` (several gateway instances)."""

@@ -6,7 +6,7 @@ import asyncio
 
 from segway_gateway.contract.alerts import Alert
 from segway_gateway.gateway.fleet import FleetService
-from segway_gateway.gateway.link.memory import MemoryLink
+from segway_gateway.gateway.link.base import DeviceLink
 from segway_gateway.sim.fault_codes import FaultCode
 from segway_gateway.sim.faults import Fault
 from segway_gateway.sim.fleet import SimFleet
@@ -20,7 +20,7 @@ class FaultInjector:
     """Sets and clears faults on simulated vehicles, the in-process link and the fleet
     service, and makes vehicles raise alerts and fault codes on demand."""
 
-    def __init__(self, sim: SimFleet, link: MemoryLink, fleet: FleetService) -> None:
+    def __init__(self, sim: SimFleet, link: DeviceLink, fleet: FleetService) -> None:
         self._sim = sim
         self._gateway_side: dict[Fault, set[str]] = {
             Fault.SEND_FAIL: link.refuse_sends_to,

@@ -81,6 +81,9 @@ class FleetService:
         self._link = link
         self.command_timeout = command_timeout
         self._vehicles: dict[str, VehicleEntry] = {}
+        self._present: set[str] = set()
+        """Vehicles with a live session, registered or not yet (a vehicle may connect
+        to the broker before the CLI registers it)."""
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._dirty: set[str] = set()
         self._flusher: asyncio.Task[None] | None = None
@@ -130,6 +133,7 @@ class FleetService:
         new = [code for code in registered if code not in self._vehicles]
         for record in await self._db.vehicles.list_codes(new) if new else []:
             self._vehicles[record.iot_code] = VehicleEntry.from_record(record)
+            self._vehicles[record.iot_code].online = record.iot_code in self._present
         for code, (platform_code, active) in registered.items():
             entry = self._vehicles.get(code)
             if entry is not None:
@@ -177,6 +181,10 @@ class FleetService:
     # TelemetrySink --------------------------------------------------------
 
     def on_presence(self, iot_code: str, online: bool) -> None:
+        if online:
+            self._present.add(iot_code)
+        else:
+            self._present.discard(iot_code)
         entry = self._vehicles.get(iot_code)
         if entry is not None:
             entry.online = online

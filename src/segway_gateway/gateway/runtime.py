@@ -12,7 +12,12 @@ from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.faults import FaultInjector
 from segway_gateway.gateway.fleet import FleetService
 from segway_gateway.gateway.geofences import GeofenceIndex, parse_zone
+from segway_gateway.gateway.link.base import DeviceLink, DevicePort
 from segway_gateway.gateway.link.memory import MemoryLink
+from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
+from segway_gateway.gateway.link.mqtt import MqttLink
+from segway_gateway.gateway.link.mqtt_device import MqttPort
+from segway_gateway.gateway.link.mqtt_session import Broker
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.sim.fleet import SimFleet
@@ -27,10 +32,9 @@ class Gateway:
         self.config = config
         self.clock = clock
         self.db = Database(config.db_url)
-        self.tokens = TokenService(
-            self.db.tokens, self.db.platforms, load_key(config.key_file), clock, config.token_ttl
-        )
-        self.link = MemoryLink()
+        key = load_key(config.key_file)
+        self.tokens = TokenService(self.db.tokens, self.db.platforms, key, clock, config.token_ttl)
+        self.link, self._port = _device_link(config, key)
         self.fleet = FleetService(self.db, self.link, config.command_timeout)
         self.geofences = GeofenceIndex()
         self._geofences_loading = asyncio.Lock()
@@ -39,7 +43,7 @@ class Gateway:
         self._follower: asyncio.Task[None] | None = None
         if config.simulate:
             self.sim = SimFleet(
-                self.link,
+                self._port,
                 self.db.sim,
                 system_clock,
                 seed=config.seed,
@@ -66,6 +70,7 @@ class Gateway:
                 await self._follower
         if self.sim is not None:
             await self.sim.stop()
+            await self._port.drain()
         await self.fleet.stop()
         await self.db.close()
 
@@ -90,6 +95,18 @@ class Gateway:
             self.geofences.replace(
                 (g.platform_code, parse_zone(g.name, g.geometry)) for g in stored
             )
+
+
+def _device_link(config: GatewayConfig, key: bytes) -> tuple[DeviceLink, DevicePort]:
+    """The gateway's link and the port its simulated vehicles (if any) connect through."""
+    if config.broker is None:
+        memory = MemoryLink()
+        return memory, memory
+    broker = Broker.from_url(config.broker)
+    link = MqttLink(
+        broker.login(GATEWAY_USER, gateway_password(key)), share_group=config.share_group
+    )
+    return link, MqttPort(broker, key)
 
 
 def _by_activation(registered: dict[str, tuple[str, bool]]) -> tuple[set[str], set[str]]:

@@ -36,6 +36,9 @@ class TelemetrySink(Protocol):
 class DeviceLink(Protocol):
     """The gateway's side of a transport."""
 
+    refuse_sends_to: set[str]
+    """Fault injection: commands to these vehicles fail to be handed over (15303)."""
+
     async def start(self, sink: TelemetrySink) -> None: ...
     async def stop(self) -> None: ...
     async def send(self, iot_code: str, command: Command) -> None:
@@ -62,3 +65,6 @@ class DevicePort(Protocol):
     """The vehicles' side of a transport."""
 
     def connect(self, iot_code: str, on_command: CommandHandler) -> DeviceConnection: ...
+    async def drain(self) -> None:
+        """Wait until the sessions being closed have said goodbye."""
+        ...

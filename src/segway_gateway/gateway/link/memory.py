@@ -19,7 +19,7 @@ from segway_gateway.contract.device import (
 from segway_gateway.gateway.link.base import CommandHandler, LinkError, TelemetrySink
 
 
-class _NullSink:
+class NullSink:
     def on_presence(self, iot_code: str, online: bool) -> None:
         pass
 
@@ -67,7 +67,7 @@ class MemoryLink:
     """Both sides of the in-process link: a `DeviceLink` and a `DevicePort`."""
 
     def __init__(self) -> None:
-        self._sink: TelemetrySink = _NullSink()
+        self._sink: TelemetrySink = NullSink()
         self._sessions: dict[str, MemoryConnection] = {}
         self.refuse_sends_to: set[str] = set()
         """Fault injection: commands to these vehicles fail to be handed over (15303)."""
@@ -78,7 +78,7 @@ class MemoryLink:
             sink.on_presence(iot_code, True)
 
     async def stop(self) -> None:
-        self._sink = _NullSink()
+        self._sink = NullSink()
 
     async def send(self, iot_code: str, command: Command) -> None:
         session = self._sessions.get(iot_code)
@@ -94,6 +94,9 @@ class MemoryLink:
         self._sessions[iot_code] = session
         self._sink.on_presence(iot_code, True)
         return session
+
+    async def drain(self) -> None:
+        """Sessions close at once here: nothing to wait for."""
 
     def disconnect(self, session: MemoryConnection) -> None:
         if self._sessions.get(session.iot_code) is session:

@@ -1,0 +1,176 @@
+"""The gateway's side of the MQTT device link: one connection to the broker.
+
+It reads every vehicle's presence (retained, so a fresh subscription learns
+who is online), telemetry and events, and the replies addressed to this
+gateway instance (`segway/v1/+/reply/{gateway_id}`). With `share_group`,
+telemetry and events come through a shared subscription, so several gateway
+instances consume each message once; presence and replies never do.
+Commands go out at QoS 0: one that is lost times out (15302) like a vehicle
+that did not answer, and the API never sends a command twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from segway_gateway.contract.device import (
+    TOPIC_ROOT,
+    Command,
+    DeviceEvent,
+    DeviceLocation,
+    DeviceStatus,
+    Presence,
+    Reply,
+    Topic,
+    topic,
+)
+from segway_gateway.gateway.link.backoff import Backoff
+from segway_gateway.gateway.link.base import LinkError, TelemetrySink
+from segway_gateway.gateway.link.memory import NullSink
+from segway_gateway.gateway.link.mqtt_session import Broker, MqttSession
+
+log = logging.getLogger(__name__)
+
+START_GRACE_SECONDS = 5.0
+
+_Dispatch = Callable[[TelemetrySink, str, bytes], None]
+"""Parses one kind of message and hands it to the sink; invalid payloads raise."""
+
+
+def _status(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+    sink.on_status(iot_code, DeviceStatus.model_validate_json(payload))
+
+
+def _location(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+    sink.on_location(iot_code, DeviceLocation.model_validate_json(payload))
+
+
+def _event(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+    sink.on_event(iot_code, DeviceEvent.model_validate_json(payload))
+
+
+def _reply(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+    sink.on_reply(iot_code, Reply.model_validate_json(payload))
+
+
+def _presence(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+    """An empty payload is a cleared retained message: nobody is there."""
+    sink.on_presence(iot_code, bool(payload) and Presence.model_validate_json(payload).online)
+
+
+_DISPATCH: dict[str, _Dispatch] = {
+    Topic.STATUS.value: _status,
+    Topic.LOCATION.value: _location,
+    Topic.EVENT.value: _event,
+    Topic.REPLY.value: _reply,
+    Topic.PRESENCE.value: _presence,
+}
+_TELEMETRY = (Topic.STATUS, Topic.LOCATION, Topic.EVENT)
+
+
+class MqttLink:
+    """A `DeviceLink` over an MQTT broker."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        *,
+        gateway_id: str | None = None,
+        share_group: str | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.gateway_id = gateway_id or uuid.uuid4().hex[:12]
+        self._sink: TelemetrySink = NullSink()
+        self.refuse_sends_to: set[str] = set()
+        """Fault injection: commands to these vehicles fail to be handed over (15303)."""
+        self._bad_senders: set[str] = set()
+        share = f"$share/{share_group}/" if share_group else ""
+        subscriptions = [(f"{share}{TOPIC_ROOT}/+/{kind.value}", 0) for kind in _TELEMETRY]
+        subscriptions[-1] = (subscriptions[-1][0], 1)  # events are not to be lost
+        subscriptions += [
+            (f"{TOPIC_ROOT}/+/{Topic.PRESENCE.value}", 1),
+            (f"{TOPIC_ROOT}/+/{Topic.REPLY.value}/{self.gateway_id}", 0),
+        ]
+        self._session = MqttSession(
+            broker,
+            f"segway-gateway-{self.gateway_id}",
+            self._received,
+            subscriptions,
+            on_up=self._up,
+            on_down=self._down,
+            backoff=backoff,
+        )
+        self.messages = 0
+        """Messages received so far (the ingest benchmark reads it)."""
+
+    async def start(self, sink: TelemetrySink) -> None:
+        """Connect; `BrokerRefused` if the broker turns our credentials down.
+
+        A broker still unreachable after a few seconds is not fatal: the
+        gateway serves (every vehicle offline, 15301) and connects as soon as
+        the broker is there.
+        """
+        self._sink = sink
+        opening = self._session.open_in_background()
+        done, _ = await asyncio.wait({opening}, timeout=START_GRACE_SECONDS)
+        if opening in done:
+            opening.result()
+            return
+        log.warning(
+            "device link: %s is not reachable yet; vehicles are offline until it is",
+            self._session.broker,
+        )
+        opening.add_done_callback(_log_late_refusal)
+
+    async def stop(self) -> None:
+        await self._session.close()
+        self._sink = NullSink()
+
+    async def send(self, iot_code: str, command: Command) -> None:
+        if iot_code in self.refuse_sends_to:
+            raise LinkError(f"cannot hand a command to {iot_code} (injected fault)")
+        payload = command.model_copy(update={"reply_to": self.gateway_id}).model_dump_json(
+            by_alias=True
+        )
+        if not self._session.publish(topic(iot_code, Topic.CMD), payload.encode()):
+            raise LinkError(f"not connected to {self._session.broker}")
+
+    def _received(self, topic_name: str, payload: bytes) -> None:
+        self.messages += 1
+        levels = topic_name.split("/")
+        if len(levels) < 4:
+            return
+        iot_code, kind = levels[2], levels[3]
+        dispatch = _DISPATCH.get(kind)
+        if dispatch is None:
+            return
+        try:
+            dispatch(self._sink, iot_code, payload)
+        except (ValidationError, ValueError) as err:
+            self._complain(iot_code, topic_name, err)
+
+    def _complain(self, iot_code: str, topic_name: str, err: Exception) -> None:
+        """Log a vehicle's first malformed message, not each of them."""
+        if iot_code not in self._bad_senders:
+            self._bad_senders.add(iot_code)
+            first_line = str(err).splitlines()[0]
+            log.warning("dropping malformed message on %s: %s", topic_name, first_line)
+
+    def _up(self) -> None:
+        if self._session.ups == 1:
+            log.info("device link: connected to %s as %s", self._session.broker, self.gateway_id)
+        else:
+            log.info("device link: reconnected to %s", self._session.broker)
+
+    def _down(self) -> None:
+        log.warning("device link: lost %s; reconnecting with back-off", self._session.broker)
+
+
+def _log_late_refusal(opening: asyncio.Task[None]) -> None:
+    if not opening.cancelled() and opening.exception() is not None:
+        log.error("device link: %s", opening.exception())

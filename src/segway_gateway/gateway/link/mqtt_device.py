@@ -1,0 +1,151 @@
+"""The vehicles' side of the MQTT device link: one broker connection per vehicle.
+
+Each vehicle logs in with its iotCode and its own password, leaves a retained
+`presence` of `online: false` as its will and publishes `online: true` on
+every connect, so the gateway sees it online exactly while a session is live.
+It answers each command on the reply topic of the gateway instance that sent
+it. Status and location go at QoS 0 (the next report supersedes a lost one),
+events at QoS 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+
+from pydantic import ValidationError
+
+from segway_gateway.contract.device import (
+    Command,
+    DeviceEvent,
+    DeviceLocation,
+    DeviceStatus,
+    Presence,
+    Reply,
+    Topic,
+    reply_topic,
+    topic,
+)
+from segway_gateway.gateway.link.backoff import Backoff
+from segway_gateway.gateway.link.base import CommandHandler
+from segway_gateway.gateway.link.mosquitto import device_password
+from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
+
+log = logging.getLogger(__name__)
+
+EVENTS_KEPT = 100
+"""Events a disconnected vehicle keeps for later (a real box's flash is finite too)."""
+
+
+def _presence(online: bool) -> bytes:
+    return Presence(online=online, t=int(time.time() * 1000)).model_dump_json().encode()
+
+
+class MqttDeviceConnection:
+    """One vehicle's session with the broker (a `DeviceConnection`)."""
+
+    def __init__(self, port: MqttPort, iot_code: str, on_command: CommandHandler) -> None:
+        self.iot_code = iot_code
+        self._port = port
+        self._on_command = on_command
+        self._reply_to: dict[str, str] = {}
+        """opId → gateway instance, for commands not answered yet."""
+        self._latest: dict[Topic, bytes] = {}
+        """Status and location reported while disconnected: the latest goes out on connect."""
+        self._events: deque[bytes] = deque(maxlen=EVENTS_KEPT)
+        """Events raised while disconnected, sent in order on connect."""
+        self._presence_topic = topic(iot_code, Topic.PRESENCE)
+        self._event_topic = topic(iot_code, Topic.EVENT)
+        self.session = MqttSession(
+            port.broker.login(iot_code, device_password(port.key, iot_code)),
+            f"c80-{iot_code}",
+            self._received,
+            [(topic(iot_code, Topic.CMD), 0)],
+            will=(self._presence_topic, _presence(False)),
+            on_up=self._up,
+            backoff=Backoff(port.backoff_base, port.backoff_cap),
+            loud=False,
+        )
+        self.session.open_in_background().add_done_callback(self._opened)
+
+    def publish_status(self, status: DeviceStatus) -> None:
+        self._report(Topic.STATUS, status.model_dump_json(by_alias=True).encode())
+
+    def publish_location(self, location: DeviceLocation) -> None:
+        self._report(Topic.LOCATION, location.model_dump_json(by_alias=True).encode())
+
+    def publish_event(self, event: DeviceEvent) -> None:
+        payload = event.model_dump_json(by_alias=True).encode()
+        if not self.session.publish(self._event_topic, payload, qos=1):
+            self._events.append(payload)
+
+    def publish_reply(self, reply: Reply) -> None:
+        gateway_id = self._reply_to.pop(reply.op_id, None)
+        if gateway_id is not None:
+            payload = reply.model_dump_json(by_alias=True).encode()
+            self.session.publish(reply_topic(self.iot_code, gateway_id), payload)
+
+    def close(self) -> None:
+        """Say goodbye (retained `online: false`) and disconnect."""
+        task = asyncio.get_running_loop().create_task(
+            self.session.close(last_words=(self._presence_topic, _presence(False)))
+        )
+        self._port.closing.add(task)
+        task.add_done_callback(self._port.closing.discard)
+
+    def _report(self, kind: Topic, payload: bytes) -> None:
+        if not self.session.publish(topic(self.iot_code, kind), payload):
+            self._latest[kind] = payload
+
+    def _received(self, _topic: str, payload: bytes) -> None:
+        try:
+            command = Command.model_validate_json(payload)
+        except ValidationError:
+            log.debug("%s: ignoring a malformed command", self.iot_code)
+            return
+        self._reply_to[command.op_id] = command.reply_to
+        if len(self._reply_to) > 64:  # unanswered (past deadline): forget the oldest
+            self._reply_to.pop(next(iter(self._reply_to)))
+        self._on_command(command)
+
+    def _up(self) -> None:
+        """Online again: say so, then send what could not be sent meanwhile."""
+        self.session.publish(self._presence_topic, _presence(True), qos=1, retain=True)
+        for kind, payload in self._latest.items():
+            self.session.publish(topic(self.iot_code, kind), payload)
+        self._latest.clear()
+        while self._events:
+            self.session.publish(self._event_topic, self._events.popleft(), qos=1)
+
+    def _opened(self, opening: asyncio.Task[None]) -> None:
+        if opening.cancelled():
+            return
+        err = opening.exception()
+        if isinstance(err, BrokerRefused):
+            self._port.refused.add(self.iot_code)
+            log.error("vehicle %s: %s", self.iot_code, err)
+
+
+class MqttPort:
+    """Connects simulated vehicles to a broker (a `DevicePort`)."""
+
+    def __init__(
+        self, broker: Broker, key: bytes, *, backoff_base: float = 1.0, backoff_cap: float = 30.0
+    ) -> None:
+        self.broker = broker
+        self.key = key
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.refused: set[str] = set()
+        """Vehicles the broker turned down (not in its password file)."""
+        self.closing: set[asyncio.Task[None]] = set()
+
+    def connect(self, iot_code: str, on_command: CommandHandler) -> MqttDeviceConnection:
+        return MqttDeviceConnection(self, iot_code, on_command)
+
+    async def drain(self) -> None:
+        """Wait until every session being closed has said goodbye."""
+        if self.closing:
+            await asyncio.gather(*self.closing, return_exceptions=True)

@@ -1,0 +1,99 @@
+"""Real Mosquitto brokers for the MQTT tests: the machine's shared one, or a private one.
+
+The shared broker (127.0.0.1:1883, anonymous) serves the plain round trips. A
+private broker is a `mosquitto` process started from the files that
+`write_broker_files` generates, so the tests exercise the project's own
+credentials and ACL, and can stop and restart it without disturbing anyone.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from segway_gateway.gateway.link.mosquitto import write_broker_files
+from tests.harness import free_port
+from tests.processes import require_service
+
+SHARED_HOST, SHARED_PORT = "127.0.0.1", 1883
+START_TIMEOUT = 60.0
+
+
+def shared_broker_url() -> str:
+    """The machine's Mosquitto, or skip (fail on CI) when it is not there."""
+    require_service("Mosquitto", SHARED_HOST, SHARED_PORT)
+    return f"mqtt://{SHARED_HOST}:{SHARED_PORT}"
+
+
+def mosquitto_binary() -> str:
+    """The `mosquitto` executable, or skip (fail on CI) when it is not installed."""
+    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        reason = "the mosquitto executable is not installed (Debian package mosquitto)"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
+        pytest.skip(reason)
+    return found
+
+
+class PrivateBroker:
+    """A Mosquitto process with the project's passwd and ACL on a free loopback port."""
+
+    def __init__(self, directory: Path, key: bytes, iot_codes: Iterable[str]) -> None:
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.conf = write_broker_files(directory, key, iot_codes, self.port)
+        with self.conf.open("a") as conf:  # as root, mosquitto would drop to a user
+            conf.write(f"user {getpass.getuser()}\n")  # who cannot read our 0600 files
+        self.log_path = directory / "mosquitto.log"
+        self._binary = mosquitto_binary()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [self._binary, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _accepts(self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mosquitto did not start:\n{self.log()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+        self._process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def private_broker(
+    directory: Path, key: bytes, iot_codes: Iterable[str]
+) -> Iterator[PrivateBroker]:
+    broker = PrivateBroker(directory, key, iot_codes)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -1,0 +1,252 @@
+"""The MQTT device link against real Mosquitto brokers: round trips, presence, ACL, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from segway_gateway.contract.codes import Code
+from segway_gateway.contract.device import Topic, topic
+from segway_gateway.gateway.crypto import load_key
+from segway_gateway.gateway.link.mosquitto import device_password
+from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
+from tests.brokers import PrivateBroker, private_broker, shared_broker_url
+from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
+from tests.harness import DOC_SECRET, RunningGateway, Seed, running
+
+UNLOCK = "/api/v2/vehicle/control/unlock"
+LOCK = "/api/v2/vehicle/control/lock"
+STATUS = "/api/v2/vehicle/query/current/status"
+WAIT = 60.0
+"""Seconds a vehicle may take to come (back) online on a loaded machine."""
+
+
+def fresh_fleet(size: int) -> list[str]:
+    """iotCodes no other run used: the shared broker keeps retained presence across runs."""
+    first = 869_000_000_000_000 + random.randrange(10**11)
+    return [str(first + n) for n in range(size)]
+
+
+def seed_of(fleet: list[str]) -> Seed:
+    return Seed(platforms={PLATFORM: DOC_SECRET}, vehicles={c: (PLATFORM, True) for c in fleet})
+
+
+def api_client(server: RunningGateway) -> httpx.Client:
+    headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
+    return httpx.Client(base_url=server.base_url, headers=headers, timeout=30)
+
+
+def code_of(api: httpx.Client, path: str, iot_code: str) -> int:
+    return int(api.post(path, json={"iotCode": iot_code}).json()["code"])
+
+
+def online(api: httpx.Client, iot_code: str) -> bool:
+    return bool(api.get(STATUS, params={"iotCode": iot_code}).json()["data"]["online"])
+
+
+def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.2)
+
+
+# Over the machine's shared broker -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_fleet() -> list[str]:
+    return fresh_fleet(4)
+
+
+@pytest.fixture(scope="module")
+def over_shared(
+    tmp_path_factory: pytest.TempPathFactory, shared_fleet: list[str]
+) -> Iterator[RunningGateway]:
+    url = shared_broker_url()
+    yield from running(
+        tmp_path_factory.mktemp("mqtt-shared"),
+        seed_of(shared_fleet),
+        broker=url,
+        command_timeout=3.0,
+        admin_token=ADMIN_TOKEN,
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_api(over_shared: RunningGateway, shared_fleet: list[str]) -> Iterator[httpx.Client]:
+    with api_client(over_shared) as api:
+        for iot_code in shared_fleet:
+            eventually(lambda code=iot_code: online(api, code), f"{iot_code} online")
+        yield api
+
+
+@pytest.fixture(scope="module")
+def admin(over_shared: RunningGateway) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(
+        base_url=f"{over_shared.base_url}/admin/v1", headers=headers, timeout=30
+    ) as client:
+        yield client
+
+
+def test_an_unlock_goes_to_the_vehicle_over_mqtt_and_its_status_comes_back(
+    shared_api: httpx.Client, shared_fleet: list[str]
+) -> None:
+    iot_code = shared_fleet[0]
+    assert code_of(shared_api, UNLOCK, iot_code) == 0
+    eventually(
+        lambda: (
+            shared_api.get(STATUS, params={"iotCode": iot_code}).json()["data"]["locked"] is False
+        ),
+        "the unlocked status over MQTT",
+    )
+    assert code_of(shared_api, LOCK, iot_code) == 0
+
+
+def test_a_vehicle_that_does_not_answer_times_out_with_15302(
+    shared_api: httpx.Client, admin: httpx.Client, shared_fleet: list[str]
+) -> None:
+    iot_code = shared_fleet[1]
+    admin.post(f"/vehicles/{iot_code}/faults", json={"kind": "no-reply"}).raise_for_status()
+    started = time.monotonic()
+    assert code_of(shared_api, UNLOCK, iot_code) == Code.DEVICE_TIMEOUT
+    assert time.monotonic() - started >= 3.0
+    admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
+    assert code_of(shared_api, UNLOCK, iot_code) == 0
+
+
+def test_a_vehicle_whose_session_ends_is_offline_with_15301_and_comes_back(
+    shared_api: httpx.Client, admin: httpx.Client, shared_fleet: list[str]
+) -> None:
+    iot_code = shared_fleet[2]
+    admin.post(f"/vehicles/{iot_code}/faults", json={"kind": "offline"}).raise_for_status()
+    eventually(lambda: not online(shared_api, iot_code), "offline over retained presence")
+    assert code_of(shared_api, UNLOCK, iot_code) == Code.DEVICE_OFFLINE
+    admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
+    eventually(lambda: online(shared_api, iot_code), "back online")
+    assert code_of(shared_api, UNLOCK, iot_code) == 0
+
+
+def test_send_fail_is_15303_on_the_mqtt_link_too(
+    shared_api: httpx.Client, admin: httpx.Client, shared_fleet: list[str]
+) -> None:
+    iot_code = shared_fleet[3]
+    admin.post(f"/vehicles/{iot_code}/faults", json={"kind": "send-fail"}).raise_for_status()
+    assert code_of(shared_api, UNLOCK, iot_code) == Code.SEND_FAILED
+    admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
+
+
+# A private broker with the project's credentials and ACL --------------------
+
+
+@pytest.fixture(scope="module")
+def acl_fleet() -> list[str]:
+    return fresh_fleet(3)
+
+
+@pytest.fixture(scope="module")
+def gateway_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mqtt-private")
+
+
+@pytest.fixture(scope="module")
+def broker(gateway_dir: Path, acl_fleet: list[str]) -> Iterator[PrivateBroker]:
+    key = load_key(gateway_dir / "gateway.key")
+    with private_broker(gateway_dir / "broker", key, acl_fleet) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def over_private(
+    gateway_dir: Path, acl_fleet: list[str], broker: PrivateBroker
+) -> Iterator[RunningGateway]:
+    yield from running(gateway_dir, seed_of(acl_fleet), broker=broker.url, command_timeout=3.0)
+
+
+@pytest.fixture(scope="module")
+def private_api(over_private: RunningGateway, acl_fleet: list[str]) -> Iterator[httpx.Client]:
+    with api_client(over_private) as api:
+        for iot_code in acl_fleet:
+            eventually(lambda code=iot_code: online(api, code), f"{iot_code} online")
+        yield api
+
+
+def connect_as(broker: PrivateBroker, username: str, password: str) -> MqttSession:
+    """A raw MQTT session logged in as `username` (a vehicle or an impostor)."""
+    address = Broker.from_url(broker.url).login(username, password)
+    return MqttSession(address, f"test-{random.randrange(10**9)}", lambda _t, _p: None, [])
+
+
+def test_vehicles_log_in_with_their_own_password_and_round_trip(
+    private_api: httpx.Client, acl_fleet: list[str]
+) -> None:
+    assert code_of(private_api, UNLOCK, acl_fleet[0]) == 0
+    assert code_of(private_api, LOCK, acl_fleet[0]) == 0
+
+
+def test_the_broker_refuses_a_wrong_password_and_an_unknown_vehicle(
+    broker: PrivateBroker, gateway_dir: Path, acl_fleet: list[str]
+) -> None:
+    async def attempt(username: str, password: str) -> None:
+        await asyncio.wait_for(connect_as(broker, username, password).open(), 30)
+
+    with pytest.raises(BrokerRefused):
+        asyncio.run(attempt(acl_fleet[0], "not-its-password"))
+    key = load_key(gateway_dir / "gateway.key")
+    with pytest.raises(BrokerRefused):
+        asyncio.run(attempt("869999999999999", device_password(key, "869999999999999")))
+
+
+def test_a_vehicle_cannot_publish_under_another_vehicles_topics(
+    private_api: httpx.Client,
+    over_private: RunningGateway,
+    broker: PrivateBroker,
+    gateway_dir: Path,
+    acl_fleet: list[str],
+) -> None:
+    """The impostor logs in correctly as one vehicle and claims another went offline."""
+    impostor, victim = acl_fleet[1], acl_fleet[2]
+    key = load_key(gateway_dir / "gateway.key")
+    before = over_private.gateway.fleet.entry(victim)
+    assert before is not None and before.online
+    received_before = over_private.gateway.link.messages
+
+    async def publish_as_impostor() -> None:
+        session = connect_as(broker, impostor, device_password(key, impostor))
+        await asyncio.wait_for(session.open(), 30)
+        offline = b'{"online": false, "t": 0}'
+        assert session.publish(topic(victim, Topic.PRESENCE), offline, qos=1, retain=True)
+        assert session.publish(topic(impostor, Topic.EVENT), b"not json", qos=1)
+        await asyncio.sleep(1.0)
+        await session.close()
+
+    asyncio.run(publish_as_impostor())
+    # its own (malformed) event arrived, so the forged presence had time to arrive too
+    eventually(
+        lambda: over_private.gateway.link.messages > received_before,
+        "the impostor's own message",
+    )
+    assert online(private_api, victim)
+    assert code_of(private_api, UNLOCK, victim) == 0
+
+
+def test_the_link_recovers_after_a_broker_restart(
+    private_api: httpx.Client, broker: PrivateBroker, acl_fleet: list[str]
+) -> None:
+    iot_code = acl_fleet[0]
+    broker.stop()
+    eventually(
+        lambda: code_of(private_api, UNLOCK, iot_code) in (Code.SEND_FAILED, Code.DEVICE_OFFLINE),
+        "commands refused while the broker is down",
+    )
+    broker.start()
+    eventually(lambda: code_of(private_api, UNLOCK, iot_code) == 0, "an unlock after the restart")
+    for other in acl_fleet[1:]:
+        eventually(lambda code=other: online(private_api, code), f"{other} back online")
