@@ -46,17 +46,23 @@ def mosquitto_binary() -> str:
 
 
 class PrivateBroker:
-    """A Mosquitto process with the project's passwd and ACL on a free loopback port."""
+    """A Mosquitto process on a loopback port, from a config the project generated."""
 
-    def __init__(self, directory: Path, key: bytes, iot_codes: Iterable[str]) -> None:
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self.conf = write_broker_files(directory, key, iot_codes, self.port)
-        with self.conf.open("a") as conf:  # as root, mosquitto would drop to a user
-            conf.write(f"user {getpass.getuser()}\n")  # who cannot read our 0600 files
-        self.log_path = directory / "mosquitto.log"
+    def __init__(self, conf: Path, port: int) -> None:
+        self.port = port
+        self.url = f"mqtt://127.0.0.1:{port}"
+        self.conf = conf
+        with conf.open("a") as out:  # as root, mosquitto would drop to a user
+            out.write(f"user {getpass.getuser()}\n")  # who cannot read our 0600 files
+        self.log_path = conf.parent / "mosquitto.log"
         self._binary = mosquitto_binary()
         self._process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def generated(cls, directory: Path, key: bytes, iot_codes: Iterable[str]) -> PrivateBroker:
+        """A broker for these vehicles, its files written by `write_broker_files`."""
+        port = free_port()
+        return cls(write_broker_files(directory, key, iot_codes, port), port)
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
@@ -91,7 +97,7 @@ def _accepts(port: int) -> bool:
 def private_broker(
     directory: Path, key: bytes, iot_codes: Iterable[str]
 ) -> Iterator[PrivateBroker]:
-    broker = PrivateBroker(directory, key, iot_codes)
+    broker = PrivateBroker.generated(directory, key, iot_codes)
     broker.start()
     try:
         yield broker

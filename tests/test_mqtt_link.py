@@ -47,7 +47,8 @@ def code_of(api: httpx.Client, path: str, iot_code: str) -> int:
 
 
 def online(api: httpx.Client, iot_code: str) -> bool:
-    return bool(api.get(STATUS, params={"iotCode": iot_code}).json()["data"]["online"])
+    data = api.get(STATUS, params={"iotCode": iot_code}).json()["data"]
+    return data is not None and bool(data["online"])  # None: it never reported
 
 
 def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from segway_gateway.cli.geofence import geofence
+from segway_gateway.cli.mqtt import mqtt
 from segway_gateway.cli.platform import platform
 from segway_gateway.cli.serve import serve
 from segway_gateway.cli.sim import sim
@@ -17,5 +18,5 @@ def main() -> None:
     """segway-gateway: the Segway fleet IoT API (e-bike C80), served and simulated."""
 
 
-for command in (serve, platform, vehicle, geofence, sim):
+for command in (serve, platform, vehicle, geofence, sim, mqtt):
     main.add_command(command)

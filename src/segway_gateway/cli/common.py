@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -31,6 +32,14 @@ url_option = click.option(
     show_default=True,
     envvar="SEGWAY_GATEWAY_URL",
     help="Base URL of a running gateway.",
+)
+key_file_option = click.option(
+    "--key-file",
+    default="var/gateway.key",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEGWAY_GATEWAY_KEY_FILE",
+    help="The gateway key (made on first use); env SEGWAY_GATEWAY_KEY overrides it.",
 )
 admin_token_option = click.option(
     "--admin-token",

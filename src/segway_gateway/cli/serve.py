@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
 
 import click
 
-from segway_gateway.cli.common import ADMIN_TOKEN_ENV, db_option, run_async
+from segway_gateway.cli.common import ADMIN_TOKEN_ENV, db_option, key_file_option, run_async
 from segway_gateway.cli.platform import add_platform
 from segway_gateway.cli.vehicle import add_vehicles
 from segway_gateway.contract.regions import Region
@@ -17,6 +18,7 @@ DEMO_PLATFORM = "A20081"
 DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 DEMO_FIRST_VEHICLE = 861477038719116
 DEMO_FLEET_SIZE = 10
+PREFLIGHT_SECONDS = 5.0
 
 
 @click.command()
@@ -36,6 +38,22 @@ DEMO_FLEET_SIZE = 10
     type=click.FloatRange(0.05, 120),
     help="Seconds a command waits for the vehicle's reply before 15302.",
 )
+@click.option(
+    "--broker",
+    envvar="SEGWAY_GATEWAY_BROKER",
+    help="mqtt://host:port of the vehicles' broker (default: vehicles linked in process).",
+)
+@click.option(
+    "--share-group",
+    help="Consume telemetry as one of several gateways: $share/GROUP/… subscriptions.",
+)
+@click.option(
+    "--simulate/--no-simulate",
+    default=None,
+    help="Simulate the registered vehicles in this process "
+    "[default: yes without --broker, no with it].",
+)
+@key_file_option
 @click.option("--demo", is_flag=True, help="Seed a demo platform and fleet; riders ride them.")
 @click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
 @click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
@@ -52,17 +70,23 @@ def serve(
     region: str | None,
     token_ttl: int,
     command_timeout: float,
+    broker: str | None,
+    share_group: str | None,
+    simulate: bool | None,
+    key_file: Path,
     demo: bool,
     speedup: float,
     seed: int,
     log_level: str,
 ) -> None:
-    """Serve the API, with every active vehicle simulated over the in-process link."""
+    """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
     import uvicorn
 
     from segway_gateway.gateway.app import create_app
     from segway_gateway.gateway.config import GatewayConfig
 
+    if broker is not None:
+        _check_broker(broker, key_file)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -73,7 +97,10 @@ def serve(
         region=Region(region) if region else None,
         token_ttl=token_ttl,
         command_timeout=command_timeout,
-        key_file=Path("var/gateway.key"),
+        key_file=key_file,
+        broker=broker,
+        share_group=share_group,
+        simulate=broker is None if simulate is None else simulate,
         autopilot=demo,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         speedup=speedup,
@@ -82,6 +109,38 @@ def serve(
     if demo:
         _print_demo_help(host, port)
     uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _check_broker(url: str, key_file: Path) -> None:
+    """Refuse a bad URL or credentials the broker turns down before serving, in one line."""
+    from segway_gateway.gateway.crypto import load_key
+    from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
+    from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
+
+    try:
+        broker = Broker.from_url(url)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--broker") from err
+    login = broker.login(GATEWAY_USER, gateway_password(load_key(key_file)))
+
+    async def attempt() -> None:
+        session = MqttSession(
+            login, "segway-gateway-preflight", lambda _t, _p: None, [], loud=False
+        )
+        try:
+            await asyncio.wait_for(session.open(), PREFLIGHT_SECONDS)
+        except TimeoutError:
+            click.echo(f"warning: {broker} is not reachable yet; serving anyway", err=True)
+        finally:
+            await session.close()
+
+    try:
+        asyncio.run(attempt())
+    except BrokerRefused as err:
+        raise click.ClickException(
+            f"{err} (is the broker's password file from `segway-gateway mqtt broker-config` "
+            "with this gateway key?)"
+        ) from err
 
 
 async def _seed_demo(db_url: str) -> None:

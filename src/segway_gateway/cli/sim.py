@@ -1,16 +1,30 @@
-"""`segway-gateway sim`: drive the simulated fleet of a running gateway (its admin API)."""
+"""`segway-gateway sim`: run a simulated fleet, or drive a running gateway's (admin API)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
 import click
 
-from segway_gateway.cli.common import admin_call, admin_token_option, url_option
+from segway_gateway.cli.common import (
+    admin_call,
+    admin_token_option,
+    db_option,
+    key_file_option,
+    run_async,
+    url_option,
+    with_db,
+)
+from segway_gateway.cli.serve import DEMO_FIRST_VEHICLE
 from segway_gateway.sim.faults import Fault
 
 
 @click.group()
 def sim() -> None:
-    """Drive the simulated fleet of a running gateway (its admin API)."""
+    """Run a simulated fleet over MQTT, or drive a running gateway's (its admin API)."""
 
 
 @sim.command("fault")
@@ -87,3 +101,75 @@ def _event_command(name: str, noun: str, path: str) -> click.Command:
 
 sim.add_command(_event_command("alert", "alert", "alerts"))
 sim.add_command(_event_command("fault-code", "fault code", "fault-codes"))
+
+
+@sim.command("run")
+@click.option(
+    "--broker",
+    required=True,
+    envvar="SEGWAY_GATEWAY_BROKER",
+    help="mqtt://host:port of the broker the gateway reads (serve --broker).",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(1, 1_000_000),
+    help="Simulate COUNT consecutive iotCodes from --first [default: the registered vehicles].",
+)
+@click.option("--first", default=DEMO_FIRST_VEHICLE, show_default=True, help="With --count.")
+@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
+@click.option("--autopilot", is_flag=True, help="Simulated riders take unlocked bikes out.")
+@db_option
+@key_file_option
+def sim_run(
+    broker: str,
+    count: int | None,
+    first: int,
+    speedup: float,
+    seed: int,
+    autopilot: bool,
+    db_url: str,
+    key_file: Path,
+) -> None:
+    """Run a simulated fleet as its own process; each vehicle connects to the broker.
+
+    Vehicles log in with their iotCode and the password `mqtt password` prints
+    (from the same gateway key). Stop with Ctrl-C: the fleet is saved and every
+    vehicle leaves `online: false`.
+    """
+    from segway_gateway.gateway.crypto import load_key
+    from segway_gateway.gateway.link.mqtt_session import Broker
+    from segway_gateway.sim.runner import run_fleet
+
+    try:
+        address = Broker.from_url(broker)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--broker") from err
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if count is not None:
+        iot_codes = [str(first + n) for n in range(count)]
+    else:
+        registered = run_async(with_db)(db_url, lambda db: db.vehicles.registrations())
+        iot_codes = sorted(code for code, (_, active) in registered.items() if active)
+        if not iot_codes:
+            raise click.ClickException("no active vehicles registered: add some, or use --count")
+    key = load_key(key_file)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_fleet(
+            address,
+            key,
+            db_url,
+            iot_codes,
+            stop,
+            speedup=speedup,
+            seed=seed,
+            autopilot=autopilot,
+            report=click.echo,
+        )
+
+    run_async(main)()

@@ -94,6 +94,7 @@ class MqttDeviceConnection:
         )
         self._port.closing.add(task)
         task.add_done_callback(self._port.closing.discard)
+        self._port.forget(self)
 
     def _report(self, kind: Topic, payload: bytes) -> None:
         if not self.session.publish(topic(self.iot_code, kind), payload):
@@ -141,9 +142,20 @@ class MqttPort:
         self.refused: set[str] = set()
         """Vehicles the broker turned down (not in its password file)."""
         self.closing: set[asyncio.Task[None]] = set()
+        self._connections: dict[str, MqttDeviceConnection] = {}
 
     def connect(self, iot_code: str, on_command: CommandHandler) -> MqttDeviceConnection:
-        return MqttDeviceConnection(self, iot_code, on_command)
+        connection = MqttDeviceConnection(self, iot_code, on_command)
+        self._connections[iot_code] = connection
+        return connection
+
+    def forget(self, connection: MqttDeviceConnection) -> None:
+        if self._connections.get(connection.iot_code) is connection:
+            del self._connections[connection.iot_code]
+
+    def connected_count(self) -> int:
+        """How many vehicles have a live session right now."""
+        return sum(c.session.connected for c in self._connections.values())
 
     async def drain(self) -> None:
         """Wait until every session being closed has said goodbye."""

@@ -1,0 +1,78 @@
+"""A simulated fleet as its own process, connected to the gateway through an MQTT broker.
+
+What `segway-gateway sim run` does: every vehicle opens its own session with
+its own credentials, exactly as real IoT boxes would, and the fleet's state is
+kept in the `sim_vehicles` table of a database of its own choosing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Collection
+
+from segway_gateway.gateway.clock import system_clock
+from segway_gateway.gateway.link.mqtt_device import MqttPort
+from segway_gateway.gateway.link.mqtt_session import Broker
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.sim.fleet import SimFleet
+
+log = logging.getLogger(__name__)
+
+PROGRESS_SECONDS = 5.0
+POLL_SECONDS = 0.2
+
+
+async def run_fleet(
+    broker: Broker,
+    key: bytes,
+    db_url: str,
+    iot_codes: Collection[str],
+    stop: asyncio.Event,
+    *,
+    speedup: float = 1.0,
+    seed: int = 0,
+    autopilot: bool = False,
+    report: Callable[[str], None] = print,
+) -> None:
+    """Run until `stop` is set, then save the fleet and say goodbye on every session."""
+    port = MqttPort(broker, key)
+    async with Database(db_url) as db:
+        await db.create_schema()
+        fleet = SimFleet(
+            port, db.sim, system_clock, seed=seed, speedup=speedup, autopilot=autopilot
+        )
+        started = time.monotonic()
+        await fleet.start(iot_codes)
+        report(f"{len(iot_codes)} simulated vehicles connecting to {broker}")
+        try:
+            await _report_connections(port, len(iot_codes), started, stop, report)
+            await stop.wait()
+        finally:
+            report("stopping: saving the fleet and closing its sessions")
+            await fleet.stop()
+            await port.drain()
+
+
+async def _report_connections(
+    port: MqttPort,
+    total: int,
+    started: float,
+    stop: asyncio.Event,
+    report: Callable[[str], None],
+) -> None:
+    """Say how many vehicles are connected every few seconds until all are (or refused)."""
+    next_report = time.monotonic()
+    while not stop.is_set():
+        connected, refused = port.connected_count(), len(port.refused)
+        if connected + refused >= total:
+            seconds = time.monotonic() - started
+            report(f"{connected} of {total} vehicles online after {seconds:.1f} s")
+            if refused:
+                report(f"{refused} refused by the broker (not in its password file?)")
+            return
+        if time.monotonic() >= next_report:
+            report(f"{connected} of {total} vehicles online")
+            next_report += PROGRESS_SECONDS
+        await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,163 @@
+"""`serve --broker`, `sim run` and `mqtt …` as real processes around a private Mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from segway_gateway.contract.codes import Code
+from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
+from tests.brokers import PrivateBroker
+from tests.conftest import PLATFORM, get_token
+from tests.harness import DOC_SECRET, free_port
+from tests.processes import GATEWAY, cli, cli_env, ok, refused, serving
+from tests.test_mqtt_link import UNLOCK, code_of, eventually, fresh_fleet, online
+
+FLEET_SIZE = 3
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mqtt-processes")
+
+
+@pytest.fixture(scope="module")
+def fleet() -> list[str]:
+    return fresh_fleet(FLEET_SIZE)
+
+
+@pytest.fixture(scope="module")
+def db_url(workdir: Path, fleet: list[str]) -> str:
+    url = f"sqlite:///{workdir / 'gateway.db'}"
+    ok(cli("platform", "add", PLATFORM, "--secret", DOC_SECRET, db=url))
+    ok(cli("vehicle", "add", *fleet, "--platform", PLATFORM, db=url))
+    return url
+
+
+def in_dir(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI run in `workdir`, so it finds the gateway key under var/ there."""
+    return subprocess.run(
+        [str(GATEWAY), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def broker_url(workdir: Path, db_url: str) -> Iterator[str]:
+    """Mosquitto started from the files `mqtt broker-config` wrote."""
+    port = free_port()
+    printed = ok(
+        in_dir(
+            workdir, "mqtt", "broker-config", "--out", "broker", "--port", str(port), "--db", db_url
+        )
+    )
+    assert f"{FLEET_SIZE} vehicles" in printed
+    broker = PrivateBroker(workdir / "broker" / "mosquitto.conf", port)
+    broker.start()
+    try:
+        yield broker.url
+    finally:
+        broker.stop()
+
+
+class SimProcess:
+    """`segway-gateway sim run` in the background."""
+
+    def __init__(self, workdir: Path, broker_url: str, fleet: list[str]) -> None:
+        db_url = f"sqlite:///{workdir / 'sim.db'}"
+        count = ["--count", str(len(fleet)), "--first", fleet[0]]
+        self.log_path = workdir / f"sim-{free_port()}.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(GATEWAY), "sim", "run", "--broker", broker_url, *count, "--db", db_url],
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=cli_env(),
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def test_serve_and_sim_run_meet_through_the_broker_and_a_killed_fleet_goes_offline(
+    workdir: Path, db_url: str, broker_url: str, fleet: list[str]
+) -> None:
+    sim = SimProcess(workdir, broker_url, fleet)
+    try:
+        with serving(db_url, workdir, "--broker", broker_url) as server:
+            headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
+            with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
+                for iot_code in fleet:
+                    eventually(lambda c=iot_code: online(api, c), f"{iot_code} online", timeout=300)
+                assert code_of(api, UNLOCK, fleet[0]) == 0
+                assert f"{FLEET_SIZE} of {FLEET_SIZE} vehicles online" in sim.log()
+
+                sim.process.send_signal(signal.SIGKILL)
+                sim.process.wait(timeout=60)
+                # no goodbye was said: the broker publishes each vehicle's will
+                for iot_code in fleet:
+                    eventually(lambda c=iot_code: not online(api, c), f"{iot_code} offline")
+                assert code_of(api, UNLOCK, fleet[1]) == Code.DEVICE_OFFLINE
+    finally:
+        if sim.process.poll() is None:
+            sim.process.kill()
+
+
+def test_sim_run_stopped_politely_says_goodbye(
+    workdir: Path, db_url: str, broker_url: str, fleet: list[str]
+) -> None:
+    sim = SimProcess(workdir, broker_url, fleet)
+    with serving(db_url, workdir, "--broker", broker_url) as server:
+        headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
+            eventually(lambda: online(api, fleet[2]), "online", timeout=300)
+            sim.process.send_signal(signal.SIGTERM)
+            assert sim.process.wait(timeout=120) == 0, sim.log()
+            assert "stopping" in sim.log()
+            eventually(lambda: not online(api, fleet[2]), "offline after the goodbye")
+
+
+def test_mqtt_password_prints_what_the_broker_accepts(
+    workdir: Path, broker_url: str, fleet: list[str]
+) -> None:
+    line = ok(in_dir(workdir, "mqtt", "password", fleet[0])).strip()
+    iot_code, password = line.split("\t")
+    assert iot_code == fleet[0]
+
+    async def log_in(secret: str) -> None:
+        address = Broker.from_url(broker_url).login(iot_code, secret)
+        session = MqttSession(address, "test-provisioned", lambda _t, _p: None, [])
+        await asyncio.wait_for(session.open(), 30)
+        await session.close()
+
+    asyncio.run(log_in(password))
+    with pytest.raises(BrokerRefused):
+        asyncio.run(log_in(password + "x"))
+
+
+def test_serve_refuses_a_broker_that_turns_its_credentials_down(
+    tmp_path: Path, db_url: str, broker_url: str
+) -> None:
+    """Another directory means another gateway key, which the broker does not know."""
+    result = in_dir(
+        tmp_path, "serve", "--broker", broker_url, "--db", db_url, "--port", str(free_port())
+    )
+    refused(result, "refused segway-gateway")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1883", "mqtt://", "mqtt://host:99999"])
+def test_bad_broker_urls_are_refused_in_one_line(url: str) -> None:
+    refused(cli("serve", "--broker", url), "--broker")
+    refused(cli("sim", "run", "--broker", url, "--count", "1"), "--broker")
