@@ -1,7 +1,9 @@
-"""`segway-gateway mqtt`: credentials and ACL for the vehicles' MQTT broker."""
+"""`segway-gateway mqtt`: credentials and ACL for the vehicles' MQTT broker, and its AsyncAPI."""
 
 from __future__ import annotations
 
+import json
+from importlib.util import find_spec
 from pathlib import Path
 
 import click
@@ -11,7 +13,26 @@ from segway_gateway.cli.common import db_option, iot_codes_arg, key_file_option,
 
 @click.group()
 def mqtt() -> None:
-    """The MQTT device link: per-vehicle credentials and a Mosquitto ACL."""
+    """The MQTT device link: per-vehicle credentials, a Mosquitto ACL, its AsyncAPI document."""
+
+
+FORMATS = ["yaml", "json"] if find_spec("yaml") is not None else ["json"]
+"""YAML needs PyYAML (it comes with uvicorn[standard]); JSON always works."""
+
+
+@mqtt.command("asyncapi")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=FORMATS[0], show_default=True)
+def asyncapi(fmt: str) -> None:
+    """Print the AsyncAPI 3.0 document of the device link (docs/device-link.asyncapi.yaml)."""
+    from segway_gateway.contract.asyncapi import asyncapi_document
+
+    document = asyncapi_document()
+    if fmt == "json":
+        click.echo(json.dumps(document, indent=2))
+        return
+    import yaml  # type: ignore[import-untyped]
+
+    click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100), nl=False)
 
 
 @mqtt.command("broker-config")
