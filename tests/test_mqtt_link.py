@@ -14,7 +14,7 @@ import pytest
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import Topic, topic
 from segway_gateway.gateway.crypto import load_key
-from segway_gateway.gateway.link.mosquitto import device_password
+from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, device_password, gateway_password
 from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker, private_broker, shared_broker_url
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
@@ -66,6 +66,16 @@ def shared_fleet() -> list[str]:
     return fresh_fleet(4)
 
 
+async def clear_presence(broker: Broker, fleet: list[str]) -> None:
+    """Remove the fleet's retained presence, so runs leave no litter on a shared broker."""
+    session = MqttSession(broker, f"test-cleaner-{random.randrange(10**9)}", lambda *_: None, [])
+    await asyncio.wait_for(session.open(), 30)
+    for iot_code in fleet:
+        session.publish(topic(iot_code, Topic.PRESENCE), b"", qos=1, retain=True)
+    await asyncio.sleep(0.5)
+    await session.close()
+
+
 @pytest.fixture(scope="module")
 def over_shared(
     tmp_path_factory: pytest.TempPathFactory, shared_fleet: list[str]
@@ -78,6 +88,7 @@ def over_shared(
         command_timeout=3.0,
         admin_token=ADMIN_TOKEN,
     )
+    asyncio.run(clear_presence(Broker.from_url(url), shared_fleet))
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +262,35 @@ def test_the_link_recovers_after_a_broker_restart(
     eventually(lambda: code_of(private_api, UNLOCK, iot_code) == 0, "an unlock after the restart")
     for other in acl_fleet[1:]:
         eventually(lambda code=other: online(private_api, code), f"{other} back online")
+
+
+def test_vehicles_are_online_although_the_broker_retains_thousands_of_other_presences(
+    tmp_path: Path,
+) -> None:
+    """A big fleet's retained presence must not crowd out the broker's queue for us
+    (a stock Mosquitto: 1000 queued messages per client)."""
+    strangers, fleet = fresh_fleet(3000), fresh_fleet(2)
+    key = load_key(tmp_path / "gateway.key")
+    broker = PrivateBroker.generated(tmp_path / "broker", key, fleet)
+    stock = [ln for ln in broker.conf.read_text().splitlines() if "max_queued" not in ln]
+    broker.conf.write_text("\n".join(stock) + "\n")
+    broker.start()
+    try:
+        login = Broker.from_url(broker.url).login(GATEWAY_USER, gateway_password(key))
+
+        async def litter() -> None:
+            session = MqttSession(login, "test-litter", lambda *_: None, [])
+            await asyncio.wait_for(session.open(), 30)
+            for stranger in strangers:
+                offline = b'{"online": false, "t": 0}'
+                session.publish(topic(stranger, Topic.PRESENCE), offline, qos=1, retain=True)
+            await asyncio.sleep(1.0)
+            await session.close()
+
+        asyncio.run(litter())
+        for server in running(tmp_path, seed_of(fleet), broker=broker.url):
+            with api_client(server) as api:
+                for iot_code in fleet:
+                    eventually(lambda c=iot_code: online(api, c), f"{iot_code} online")
+    finally:
+        broker.stop()

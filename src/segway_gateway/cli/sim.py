@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import signal
 from pathlib import Path
 
@@ -119,6 +120,14 @@ sim.add_command(_event_command("fault-code", "fault code", "fault-codes"))
 @click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
 @click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
 @click.option("--autopilot", is_flag=True, help="Simulated riders take unlocked bikes out.")
+@click.option("--riding", is_flag=True, help="Unlock every vehicle and ride it (the most traffic).")
+@click.option(
+    "--report-every",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds between lines saying whether the fleet keeps its schedule.",
+)
 @db_option
 @key_file_option
 def sim_run(
@@ -128,6 +137,8 @@ def sim_run(
     speedup: float,
     seed: int,
     autopilot: bool,
+    riding: bool,
+    report_every: float,
     db_url: str,
     key_file: Path,
 ) -> None:
@@ -154,6 +165,7 @@ def sim_run(
         if not iot_codes:
             raise click.ClickException("no active vehicles registered: add some, or use --count")
     key = load_key(key_file)
+    _allow_open_files(len(iot_codes) + 100)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -169,7 +181,19 @@ def sim_run(
             speedup=speedup,
             seed=seed,
             autopilot=autopilot,
+            riding=riding,
+            report_every=report_every,
             report=click.echo,
         )
 
     run_async(main)()
+
+
+def _allow_open_files(needed: int) -> None:
+    """One socket per vehicle: raise the soft limit on open files as far as allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        click.echo(f"warning: {needed} sockets wanted, the open-files limit is {hard}", err=True)

@@ -14,6 +14,8 @@ from pydantic.json_schema import models_json_schema
 
 from segway_gateway.contract.device import (
     DEVICE_PUBLISHES,
+    QOS,
+    RETAINED,
     TOPIC_ROOT,
     Command,
     DeviceEvent,
@@ -38,56 +40,42 @@ class Kind(NamedTuple):
     """How one kind of message travels."""
 
     model: type[BaseModel]
-    qos: int
-    retain: bool
     description: str
 
 
 KINDS: dict[Topic, Kind] = {
     Topic.STATUS: Kind(
         DeviceStatus,
-        qos=0,
-        retain=False,
         description="The vehicle's status and battery fields; the next report supersedes "
         "a lost one.",
     ),
     Topic.LOCATION: Kind(
         DeviceLocation,
-        qos=0,
-        retain=False,
         description="A GPS fix; the gateway keeps only `valid` ones.",
     ),
     Topic.EVENT: Kind(
         DeviceEvent,
-        qos=1,
-        retain=False,
         description="An alert or fault appearing or disappearing.",
     ),
     Topic.PRESENCE: Kind(
         Presence,
-        qos=1,
-        retain=True,
         description="Retained. `online: true` right after every connect; `online: false` "
         "before a clean disconnect and as the session's last will, so the broker publishes "
         "it when a session dies. An empty retained payload also means offline.",
     ),
     Topic.CMD: Kind(
         Command,
-        qos=0,
-        retain=False,
         description="A command from a gateway instance. Ignore it once `deadline` (epoch ms) "
         "has passed; otherwise answer it on the reply topic of `replyTo`. A lost command "
         "times out at the gateway (15302); it is never sent twice.",
     ),
     Topic.REPLY: Kind(
         Reply,
-        qos=0,
-        retain=False,
         description="The answer to one command, with its `opId`, on the topic of the "
         "gateway instance named by the command's `replyTo`.",
     ),
 }
-"""Every topic kind: its payload, and the QoS and retain flag it is published with."""
+"""Every topic kind: its payload and what it means (QoS and retain: `QOS`, `RETAINED`)."""
 
 _CORRELATED = (Topic.CMD, Topic.REPLY)
 """Kinds whose `opId` pairs a reply with its command."""
@@ -126,8 +114,8 @@ def asyncapi_document() -> dict[str, Any]:
                     "mqtt": {
                         "lastWill": {
                             "topic": _address(Topic.PRESENCE),
-                            "qos": KINDS[Topic.PRESENCE].qos,
-                            "retain": KINDS[Topic.PRESENCE].retain,
+                            "qos": QOS[Topic.PRESENCE],
+                            "retain": Topic.PRESENCE in RETAINED,
                         },
                         "bindingVersion": MQTT_BINDING_VERSION,
                     }
@@ -188,7 +176,7 @@ def _message(kind: Topic) -> dict[str, Any]:
 
 def _operations() -> dict[str, Any]:
     operations: dict[str, Any] = {}
-    for kind, how in KINDS.items():
+    for kind in KINDS:
         channel = f"#/channels/{kind.value}"
         action = "send" if kind in DEVICE_PUBLISHES or kind is Topic.REPLY else "receive"
         operation: dict[str, Any] = {
@@ -197,8 +185,8 @@ def _operations() -> dict[str, Any]:
             "messages": [{"$ref": f"{channel}/messages/{kind.value}"}],
             "bindings": {
                 "mqtt": {
-                    "qos": how.qos,
-                    "retain": how.retain,
+                    "qos": QOS[kind],
+                    "retain": kind in RETAINED,
                     "bindingVersion": MQTT_BINDING_VERSION,
                 }
             },

@@ -33,6 +33,20 @@ class Topic(StrEnum):
 DEVICE_PUBLISHES = (Topic.STATUS, Topic.LOCATION, Topic.EVENT, Topic.PRESENCE)
 """What a vehicle publishes besides replies; the gateway publishes only `cmd`."""
 
+QOS: dict[Topic, int] = {
+    Topic.STATUS: 0,
+    Topic.LOCATION: 0,
+    Topic.EVENT: 1,
+    Topic.PRESENCE: 1,
+    Topic.CMD: 0,
+    Topic.REPLY: 0,
+}
+"""The QoS each kind is published and subscribed with. Reports are superseded by the
+next one; a lost command or reply is a timeout (15302), never a command sent twice;
+events and presence must arrive."""
+RETAINED = frozenset({Topic.PRESENCE})
+"""Kinds published retained, so a new subscriber learns the current value."""
+
 
 def topic(iot_code: str, kind: Topic) -> str:
     """The topic of one message kind of one vehicle."""

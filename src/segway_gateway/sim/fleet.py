@@ -23,6 +23,7 @@ from segway_gateway.gateway.store.sim import SimStateRepo
 from segway_gateway.sim import autopilot
 from segway_gateway.sim.city import SHENZHEN, City
 from segway_gateway.sim.faults import Fault
+from segway_gateway.sim.schedule import ScheduleStats
 from segway_gateway.sim.settings import intervals
 from segway_gateway.sim.state import VehicleState, new_state
 from segway_gateway.sim.vehicle import Mode, SimVehicle
@@ -68,6 +69,7 @@ class SimFleet:
         self.city = city
         self._running: dict[str, _Running] = {}
         self._task: asyncio.Task[None] | None = None
+        self.schedule = ScheduleStats()
 
     async def start(self, iot_codes: Iterable[str], inactive: Collection[str] = ()) -> None:
         await self.follow(set(iot_codes), inactive)
@@ -132,6 +134,13 @@ class SimFleet:
             running.vehicle.faults.discard(only)
         self._sync_session(running)
 
+    def ride_all(self) -> int:
+        """Unlock every vehicle and set a rider on it (the most traffic a fleet makes);
+        how many ride (an empty battery cannot)."""
+        for running in self._running.values():
+            running.vehicle.unlock()
+        return sum(running.vehicle.start_ride() for running in self._running.values())
+
     def simulates(self, iot_code: str) -> bool:
         return iot_code in self._running
 
@@ -181,10 +190,19 @@ class SimFleet:
             connection.publish_reply(reply)
 
     async def _tick_forever(self) -> None:
+        """Tick every TICK_SECONDS of real time; a slow tick makes the next one late, not
+        the schedule drift (`schedule` shows whether the fleet keeps up)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         ticks = 0
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            due += TICK_SECONDS
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            started = loop.time()
             self._tick(TICK_SECONDS * self.speedup)
+            self.schedule.record(late=started - due, work=loop.time() - started)
+            if started - due > TICK_SECONDS:
+                due = started  # far behind: catch up from now rather than in a burst
             ticks += 1
             if ticks % SAVE_EVERY_TICKS == 0:
                 try:
@@ -213,10 +231,16 @@ class SimFleet:
         return (running.vehicle.state.locked, running.vehicle.mode)
 
     def _publish_status(self, running: _Running, now: float) -> None:
+        """Report the status; after a change of phase the location interval may be shorter
+        now (10 s unlocked against 900 s locked), so the next fix is due by then at most."""
         if running.connection is None:
             return
         running.connection.publish_status(running.vehicle.status(now))
-        running.last_phase = self._phase(running)
+        phase = self._phase(running)
+        if phase != running.last_phase:
+            soonest = now + self._location_interval(running.vehicle) / self.speedup
+            running.next_location = min(running.next_location, soonest)
+        running.last_phase = phase
         running.next_status = now + self._status_interval(running.vehicle) / self.speedup
 
     def _publish_events(self, running: _Running, now: float) -> None:

@@ -8,6 +8,7 @@ kept in the `sim_vehicles` table of a database of its own choosing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -21,6 +22,7 @@ from segway_gateway.sim.fleet import SimFleet
 log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 5.0
+REPORT_SECONDS = 30.0
 POLL_SECONDS = 0.2
 
 
@@ -34,9 +36,15 @@ async def run_fleet(
     speedup: float = 1.0,
     seed: int = 0,
     autopilot: bool = False,
+    riding: bool = False,
+    report_every: float = REPORT_SECONDS,
     report: Callable[[str], None] = print,
 ) -> None:
-    """Run until `stop` is set, then save the fleet and say goodbye on every session."""
+    """Run until `stop` is set, then save the fleet and say goodbye on every session.
+
+    `riding` unlocks every vehicle and sets a rider on it. Every `report_every`
+    seconds a line says whether the tick loop keeps its schedule.
+    """
     port = MqttPort(broker, key)
     async with Database(db_url) as db:
         await db.create_schema()
@@ -46,13 +54,34 @@ async def run_fleet(
         started = time.monotonic()
         await fleet.start(iot_codes)
         report(f"{len(iot_codes)} simulated vehicles connecting to {broker}")
+        if riding:
+            report(f"{fleet.ride_all()} vehicles riding")
         try:
             await _report_connections(port, len(iot_codes), started, stop, report)
-            await stop.wait()
+            await _report_schedule(fleet, port, report_every, stop, report)
         finally:
             report("stopping: saving the fleet and closing its sessions")
             await fleet.stop()
             await port.drain()
+
+
+async def _report_schedule(
+    fleet: SimFleet,
+    port: MqttPort,
+    every: float,
+    stop: asyncio.Event,
+    report: Callable[[str], None],
+) -> None:
+    """Until `stop`: the tick loop's figures and the publish rate, every `every` seconds."""
+    fleet.schedule.report()  # start counting from here, after the connection phase
+    published, since = port.published(), time.monotonic()
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        now, total = time.monotonic(), port.published()
+        rate = (total - published) / (now - since)
+        report(f"schedule: {fleet.schedule.report()}; {rate:.0f} messages/s published")
+        published, since = total, now
 
 
 async def _report_connections(

@@ -103,11 +103,7 @@ class SimVehicle:
         return _HANDLERS[command.name](self, command.args)
 
     def _unlock(self, _args: dict[str, Any]) -> tuple[Code, None]:
-        s = self.state
-        s.charging = False
-        s.locked = False
-        self._disappear("alert", Alert.ILLEGAL_MOVING)
-        self._play("unlocked")
+        self.unlock()
         return Code.SUCCESS, None
 
     def _lock(self, _args: dict[str, Any]) -> tuple[Code, None]:
@@ -152,6 +148,14 @@ class SimVehicle:
             self.state.sound_volume = settings.volume(self.state.settings)
 
     # What happens to the vehicle ------------------------------------------
+
+    def unlock(self) -> None:
+        """Unlocked (by a command, or by a load test setting riders on every vehicle)."""
+        s = self.state
+        s.charging = False
+        s.locked = False
+        self._disappear("alert", Alert.ILLEGAL_MOVING)
+        self._play("unlocked")
 
     def start_ride(self) -> bool:
         """A rider sets off; only an unlocked, parked vehicle with charge can be ridden."""

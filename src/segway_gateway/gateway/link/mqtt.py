@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 
 from segway_gateway.contract.device import (
+    QOS,
     TOPIC_ROOT,
     Command,
     DeviceEvent,
@@ -90,11 +91,12 @@ class MqttLink:
         """Fault injection: commands to these vehicles fail to be handed over (15303)."""
         self._bad_senders: set[str] = set()
         share = f"$share/{share_group}/" if share_group else ""
-        subscriptions = [(f"{share}{TOPIC_ROOT}/+/{kind.value}", 0) for kind in _TELEMETRY]
-        subscriptions[-1] = (subscriptions[-1][0], 1)  # events are not to be lost
+        subscriptions = [(f"{share}{TOPIC_ROOT}/+/{kind.value}", QOS[kind]) for kind in _TELEMETRY]
         subscriptions += [
-            (f"{TOPIC_ROOT}/+/{Topic.PRESENCE.value}", 1),
-            (f"{TOPIC_ROOT}/+/{Topic.REPLY.value}/{self.gateway_id}", 0),
+            # QoS 0: retained, so every subscription gets each vehicle's state anyway, and
+            # at QoS 1 the broker's per-client queue would drop what a large fleet overflows
+            (f"{TOPIC_ROOT}/+/{Topic.PRESENCE.value}", 0),
+            (f"{TOPIC_ROOT}/+/{Topic.REPLY.value}/{self.gateway_id}", QOS[Topic.REPLY]),
         ]
         self._session = MqttSession(
             broker,
@@ -137,7 +139,7 @@ class MqttLink:
         payload = command.model_copy(update={"reply_to": self.gateway_id}).model_dump_json(
             by_alias=True
         )
-        if not self._session.publish(topic(iot_code, Topic.CMD), payload.encode()):
+        if not self._session.publish(topic(iot_code, Topic.CMD), payload.encode(), QOS[Topic.CMD]):
             raise LinkError(f"not connected to {self._session.broker}")
 
     def _received(self, topic_name: str, payload: bytes) -> None:

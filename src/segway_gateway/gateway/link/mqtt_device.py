@@ -18,6 +18,7 @@ from collections import deque
 from pydantic import ValidationError
 
 from segway_gateway.contract.device import (
+    QOS,
     Command,
     DeviceEvent,
     DeviceLocation,
@@ -62,7 +63,7 @@ class MqttDeviceConnection:
             port.broker.login(iot_code, device_password(port.key, iot_code)),
             f"c80-{iot_code}",
             self._received,
-            [(topic(iot_code, Topic.CMD), 0)],
+            [(topic(iot_code, Topic.CMD), QOS[Topic.CMD])],
             will=(self._presence_topic, _presence(False)),
             on_up=self._up,
             backoff=Backoff(port.backoff_base, port.backoff_cap),
@@ -78,14 +79,14 @@ class MqttDeviceConnection:
 
     def publish_event(self, event: DeviceEvent) -> None:
         payload = event.model_dump_json(by_alias=True).encode()
-        if not self.session.publish(self._event_topic, payload, qos=1):
+        if not self.session.publish(self._event_topic, payload, QOS[Topic.EVENT]):
             self._events.append(payload)
 
     def publish_reply(self, reply: Reply) -> None:
         gateway_id = self._reply_to.pop(reply.op_id, None)
         if gateway_id is not None:
             payload = reply.model_dump_json(by_alias=True).encode()
-            self.session.publish(reply_topic(self.iot_code, gateway_id), payload)
+            self.session.publish(reply_topic(self.iot_code, gateway_id), payload, QOS[Topic.REPLY])
 
     def close(self) -> None:
         """Say goodbye (retained `online: false`) and disconnect."""
@@ -97,7 +98,7 @@ class MqttDeviceConnection:
         self._port.forget(self)
 
     def _report(self, kind: Topic, payload: bytes) -> None:
-        if not self.session.publish(topic(self.iot_code, kind), payload):
+        if not self.session.publish(topic(self.iot_code, kind), payload, QOS[kind]):
             self._latest[kind] = payload
 
     def _received(self, _topic: str, payload: bytes) -> None:
@@ -113,12 +114,12 @@ class MqttDeviceConnection:
 
     def _up(self) -> None:
         """Online again: say so, then send what could not be sent meanwhile."""
-        self.session.publish(self._presence_topic, _presence(True), qos=1, retain=True)
+        self.session.publish(self._presence_topic, _presence(True), QOS[Topic.PRESENCE], True)
         for kind, payload in self._latest.items():
-            self.session.publish(topic(self.iot_code, kind), payload)
+            self.session.publish(topic(self.iot_code, kind), payload, QOS[kind])
         self._latest.clear()
         while self._events:
-            self.session.publish(self._event_topic, self._events.popleft(), qos=1)
+            self.session.publish(self._event_topic, self._events.popleft(), QOS[Topic.EVENT])
 
     def _opened(self, opening: asyncio.Task[None]) -> None:
         if opening.cancelled():
@@ -156,6 +157,10 @@ class MqttPort:
     def connected_count(self) -> int:
         """How many vehicles have a live session right now."""
         return sum(c.session.connected for c in self._connections.values())
+
+    def published(self) -> int:
+        """Messages the vehicles' current sessions have published so far."""
+        return sum(c.session.published for c in self._connections.values())
 
     async def drain(self) -> None:
         """Wait until every session being closed has said goodbye."""

@@ -124,6 +124,7 @@ class MqttSession:
         self._client.on_message = self._received
         self._client.on_disconnect = self._disconnected
         self._closed = False
+        self.published = 0
         self.ups = 0
         """How many times the connection came up (the first connect counts)."""
 
@@ -163,6 +164,7 @@ class MqttSession:
         if not self._client.is_connected:
             return False
         self._client.publish(topic, payload, qos=qos, retain=retain)
+        self.published += 1
         return True
 
     async def close(self, last_words: tuple[str, bytes] | None = None) -> None:
