@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
-from segway_gateway.contract.device import Topic, topic
+from segway_gateway.contract.device import RETAINED, Topic, topic
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, device_password, gateway_password
 from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
@@ -66,12 +67,12 @@ def shared_fleet() -> list[str]:
     return fresh_fleet(4)
 
 
-async def clear_presence(broker: Broker, fleet: list[str]) -> None:
-    """Remove the fleet's retained presence, so runs leave no litter on a shared broker."""
+async def clear_retained(broker: Broker, fleet: list[str]) -> None:
+    """Remove the fleet's retained messages, so runs leave no litter on a shared broker."""
     session = MqttSession(broker, f"test-cleaner-{random.randrange(10**9)}", lambda *_: None, [])
     await asyncio.wait_for(session.open(), 30)
-    for iot_code in fleet:
-        session.publish(topic(iot_code, Topic.PRESENCE), b"", qos=1, retain=True)
+    for iot_code, kind in itertools.product(fleet, RETAINED):
+        session.publish(topic(iot_code, kind), b"", qos=1, retain=True)
     await asyncio.sleep(0.5)
     await session.close()
 
@@ -88,7 +89,7 @@ def over_shared(
         command_timeout=3.0,
         admin_token=ADMIN_TOKEN,
     )
-    asyncio.run(clear_presence(Broker.from_url(url), shared_fleet))
+    asyncio.run(clear_retained(Broker.from_url(url), shared_fleet))
 
 
 @pytest.fixture(scope="module")

@@ -46,12 +46,12 @@ class Kind(NamedTuple):
 KINDS: dict[Topic, Kind] = {
     Topic.STATUS: Kind(
         DeviceStatus,
-        description="The vehicle's status and battery fields; the next report supersedes "
-        "a lost one.",
+        description="The vehicle's status and battery fields. Retained, so a gateway that "
+        "subscribes later learns it at once; the next report supersedes a lost one.",
     ),
     Topic.LOCATION: Kind(
         DeviceLocation,
-        description="A GPS fix; the gateway keeps only `valid` ones.",
+        description="A GPS fix, retained; the gateway keeps only `valid` ones.",
     ),
     Topic.EVENT: Kind(
         DeviceEvent,

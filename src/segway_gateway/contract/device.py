@@ -44,8 +44,9 @@ QOS: dict[Topic, int] = {
 """The QoS each kind is published and subscribed with. Reports are superseded by the
 next one; a lost command or reply is a timeout (15302), never a command sent twice;
 events and presence must arrive."""
-RETAINED = frozenset({Topic.PRESENCE})
-"""Kinds published retained, so a new subscriber learns the current value."""
+RETAINED = frozenset({Topic.PRESENCE, Topic.STATUS, Topic.LOCATION})
+"""Kinds published retained: a gateway that (re)subscribes learns at once who is online
+and every vehicle's latest status and fix, instead of waiting up to 900 s for them."""
 
 
 def topic(iot_code: str, kind: Topic) -> str:

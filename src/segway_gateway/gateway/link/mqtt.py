@@ -149,8 +149,8 @@ class MqttLink:
             return
         iot_code, kind = levels[2], levels[3]
         dispatch = _DISPATCH.get(kind)
-        if dispatch is None:
-            return
+        if dispatch is None or (not payload and kind != Topic.PRESENCE.value):
+            return  # unknown kind, or a retained report being cleared
         try:
             dispatch(self._sink, iot_code, payload)
         except (ValidationError, ValueError) as err:

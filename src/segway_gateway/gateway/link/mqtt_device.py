@@ -4,8 +4,9 @@ Each vehicle logs in with its iotCode and its own password, leaves a retained
 `presence` of `online: false` as its will and publishes `online: true` on
 every connect, so the gateway sees it online exactly while a session is live.
 It answers each command on the reply topic of the gateway instance that sent
-it. Status and location go at QoS 0 (the next report supersedes a lost one),
-events at QoS 1.
+it. Status and location go at QoS 0 (the next report supersedes a lost one)
+and retained (a gateway that subscribes later learns them at once), events at
+QoS 1.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from segway_gateway.contract.device import (
     QOS,
+    RETAINED,
     Command,
     DeviceEvent,
     DeviceLocation,
@@ -98,8 +100,12 @@ class MqttDeviceConnection:
         self._port.forget(self)
 
     def _report(self, kind: Topic, payload: bytes) -> None:
-        if not self.session.publish(topic(self.iot_code, kind), payload, QOS[kind]):
+        if not self._send(kind, payload):
             self._latest[kind] = payload
+
+    def _send(self, kind: Topic, payload: bytes) -> bool:
+        retain = kind in RETAINED
+        return self.session.publish(topic(self.iot_code, kind), payload, QOS[kind], retain)
 
     def _received(self, _topic: str, payload: bytes) -> None:
         try:
@@ -116,7 +122,7 @@ class MqttDeviceConnection:
         """Online again: say so, then send what could not be sent meanwhile."""
         self.session.publish(self._presence_topic, _presence(True), QOS[Topic.PRESENCE], True)
         for kind, payload in self._latest.items():
-            self.session.publish(topic(self.iot_code, kind), payload, QOS[kind])
+            self._send(kind, payload)
         self._latest.clear()
         while self._events:
             self.session.publish(self._event_topic, self._events.popleft(), QOS[Topic.EVENT])
