@@ -167,3 +167,11 @@ def test_the_sim_cli_drives_the_admin_api(
         cli("sim", "ride", vehicle, "start", "--url", server.base_url, "--admin-token", "no"),
         "HTTP 401: admin token required",
     )
+
+
+def test_the_device_link_status_of_the_embedded_gateway(admin: httpx.Client) -> None:
+    status = admin.get("/device-link").json()
+    assert status["transport"] == "memory"
+    assert status["connected"] is True
+    assert status["vehiclesOnline"] > 300  # the shared fleet of 400, less the faulty ones
+    assert status["messagesReceived"] >= status["vehiclesOnline"]

@@ -156,6 +156,23 @@ def test_send_fail_is_15303_on_the_mqtt_link_too(
     admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
 
 
+def test_the_admin_api_shows_the_link_up_with_its_vehicles_and_traffic(
+    shared_api: httpx.Client, admin: httpx.Client, shared_fleet: list[str]
+) -> None:
+    before = admin.get("/device-link").json()
+    assert before["transport"] == "mqtt"
+    assert before["connected"] is True
+    assert code_of(shared_api, UNLOCK, shared_fleet[0]) == 0  # a reply and a status arrive
+    eventually(
+        lambda: (
+            admin.get("/device-link").json()["messagesReceived"] >= before["messagesReceived"] + 2
+        ),
+        "the reply and the status counted",
+    )
+    online_now = admin.get("/device-link").json()["vehiclesOnline"]
+    assert online_now == sum(online(shared_api, code) for code in shared_fleet)
+
+
 # A private broker with the project's credentials and ACL --------------------
 
 
@@ -229,21 +246,22 @@ def test_a_vehicle_cannot_publish_under_another_vehicles_topics(
     key = load_key(gateway_dir / "gateway.key")
     before = over_private.gateway.fleet.entry(victim)
     assert before is not None and before.online
-    received_before = over_private.gateway.link.messages
+    received_before = over_private.gateway.fleet.received
 
     async def publish_as_impostor() -> None:
         session = connect_as(broker, impostor, device_password(key, impostor))
         await asyncio.wait_for(session.open(), 30)
         offline = b'{"online": false, "t": 0}'
         assert session.publish(topic(victim, Topic.PRESENCE), offline, qos=1, retain=True)
-        assert session.publish(topic(impostor, Topic.EVENT), b"not json", qos=1)
+        own_event = b'{"kind": "alert", "code": 1, "status": 1, "statusUtcTime": 0}'
+        assert session.publish(topic(impostor, Topic.EVENT), own_event, qos=1)
         await asyncio.sleep(1.0)
         await session.close()
 
     asyncio.run(publish_as_impostor())
-    # its own (malformed) event arrived, so the forged presence had time to arrive too
+    # its own event arrived after the forged presence would have
     eventually(
-        lambda: over_private.gateway.link.messages > received_before,
+        lambda: over_private.gateway.fleet.received > received_before,
         "the impostor's own message",
     )
     assert online(private_api, victim)

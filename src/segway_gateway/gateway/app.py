@@ -17,6 +17,7 @@ from segway_gateway.gateway.routes import (
     docs,
     geofences,
     health,
+    link_status,
     oauth,
     queries,
 )
@@ -50,7 +51,7 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    routers = (oauth, queries, commands, health, admin, geofences)
+    routers = (oauth, queries, commands, health, admin, geofences, link_status)
     for module in routers:
         app.include_router(module.router)
 

@@ -81,6 +81,8 @@ class FleetService:
         self._link = link
         self.command_timeout = command_timeout
         self._vehicles: dict[str, VehicleEntry] = {}
+        self.received = 0
+        """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
         self._present: set[str] = set()
         """Vehicles with a live session, registered or not yet (a vehicle may connect
         to the broker before the CLI registers it)."""
@@ -121,6 +123,10 @@ class FleetService:
         if not entry.active:
             raise ApiError(Code.DEVICE_INACTIVE)
         return entry
+
+    def online_count(self) -> int:
+        """Registered vehicles with a live session."""
+        return sum(entry.online for entry in self._vehicles.values())
 
     def entry(self, iot_code: str) -> VehicleEntry | None:
         """What the gateway knows of a vehicle right now, whoever owns it."""
@@ -181,6 +187,7 @@ class FleetService:
     # TelemetrySink --------------------------------------------------------
 
     def on_presence(self, iot_code: str, online: bool) -> None:
+        self.received += 1
         if online:
             self._present.add(iot_code)
         else:
@@ -190,18 +197,21 @@ class FleetService:
             entry.online = online
 
     def on_status(self, iot_code: str, status: DeviceStatus) -> None:
+        self.received += 1
         entry = self._vehicles.get(iot_code)
         if entry is not None:
             entry.status = status.model_dump(by_alias=True, mode="json")
             self._dirty.add(iot_code)
 
     def on_location(self, iot_code: str, location: DeviceLocation) -> None:
+        self.received += 1
         entry = self._vehicles.get(iot_code)
         if entry is not None and location.location_status == "valid":
             entry.location = location.model_dump(by_alias=True, mode="json")
             self._dirty.add(iot_code)
 
     def on_event(self, iot_code: str, event: DeviceEvent) -> None:
+        self.received += 1
         log.info("vehicle %s %s %s status %s", iot_code, event.kind, event.code, event.status)
         entry = self._vehicles.get(iot_code)
         if entry is None:
@@ -215,6 +225,7 @@ class FleetService:
             active.discard(event.code)
 
     def on_reply(self, iot_code: str, reply: Reply) -> None:
+        self.received += 1
         future = self._pending.get(reply.op_id)
         if future is not None and not future.done():
             future.set_result(reply)

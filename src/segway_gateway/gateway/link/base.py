@@ -39,6 +39,11 @@ class DeviceLink(Protocol):
     refuse_sends_to: set[str]
     """Fault injection: commands to these vehicles fail to be handed over (15303)."""
 
+    @property
+    def connected(self) -> bool:
+        """Whether commands can be handed over now (an MQTT link may be reconnecting)."""
+        ...
+
     async def start(self, sink: TelemetrySink) -> None: ...
     async def stop(self) -> None: ...
     async def send(self, iot_code: str, command: Command) -> None:

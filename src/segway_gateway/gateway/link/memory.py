@@ -72,6 +72,10 @@ class MemoryLink:
         self.refuse_sends_to: set[str] = set()
         """Fault injection: commands to these vehicles fail to be handed over (15303)."""
 
+    @property
+    def connected(self) -> bool:
+        return True
+
     async def start(self, sink: TelemetrySink) -> None:
         self._sink = sink
         for iot_code in self._sessions:
