@@ -215,7 +215,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve_command() -> list[str]:
+def serve_command() -> list[str]:
     script = Path(sys.executable).parent / "segway-gateway"
     if script.exists():
         return [str(script)]
@@ -273,14 +273,16 @@ class Server:
 
 
 @contextmanager
-def gateway_server(workdir: Path) -> Iterator[Server]:
-    """`segway-gateway serve --demo` on a free port, cwd and SQLite file in `workdir`.
+def gateway_server(
+    workdir: Path, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`segway-gateway serve --demo [extra]` on a free port, cwd and SQLite file in `workdir`.
 
     Stopped when the block ends, whatever happens inside it.
     """
     port = free_port()
     cmd = [
-        *_serve_command(),
+        *serve_command(),
         "serve",
         "--host",
         "127.0.0.1",
@@ -289,11 +291,17 @@ def gateway_server(workdir: Path) -> Iterator[Server]:
         "--db",
         f"sqlite:///{workdir / 'bench.db'}",
         "--demo",
+        *extra,
     ]
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            cmd,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
         )
     server = Server(process, f"http://127.0.0.1:{port}", log_path)
     say(f"server: pid {process.pid}, {server.base_url}, log {log_path}")
