@@ -53,6 +53,7 @@ def mosquitto(workdir: Path) -> Iterator[str]:
                 "persistence false",
                 "max_queued_messages 0",
                 "max_inflight_messages 0",
+                "set_tcp_nodelay true",
                 "",
             ]
         )

@@ -83,6 +83,7 @@ def write_broker_files(directory: Path, key: bytes, iot_codes: Iterable[str], po
                 f"acl_file {acl_file.resolve()}",
                 "persistence false",
                 "max_queued_messages 100000",
+                "set_tcp_nodelay true",
                 "",
             ]
         ),
