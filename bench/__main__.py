@@ -1,10 +1,33 @@
-"""`python -m bench [options]`: run the benchmarks (today: the status query throughput)."""
+"""`python -m bench [NAME ...] [-- options]`: run the benchmarks, each printing its figure last.
+
+Names: status (status query vs /healthz), unlock (unlock round trip over MQTT
+vs a raw ping-pong plus a hello-world call), ingest (device messages per
+second vs the MQTT library's bare receive rate), fleet (simulated vehicles
+one core keeps on schedule). No name runs them all.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from bench import status_throughput
+from bench import fleet_capacity, ingest, status_throughput, unlock_latency
+
+BENCHMARKS = {
+    "status": status_throughput.main,
+    "unlock": unlock_latency.main,
+    "ingest": ingest.main,
+    "fleet": fleet_capacity.main,
+}
+
+
+def main(argv: list[str]) -> int:
+    names = [a for a in argv if a in BENCHMARKS] or list(BENCHMARKS)
+    options = [a for a in argv if a not in BENCHMARKS]
+    failed = [name for name in names if BENCHMARKS[name](options) != 0]
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
 
 if __name__ == "__main__":
-    sys.exit(status_throughput.main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

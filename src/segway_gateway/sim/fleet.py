@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from segway_gateway.contract.device import Command, Reply
 from segway_gateway.gateway.clock import Clock
@@ -31,7 +33,11 @@ from segway_gateway.sim.vehicle import Mode, SimVehicle
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
-SAVE_EVERY_TICKS = 10
+ADVANCE_EVERY_TICKS = 4
+"""Each vehicle's physics moves on every 4th tick (2 s) by 2 s, a quarter of the fleet per
+tick: the cost of a large fleet, while reports and changes still go out within a tick."""
+SAVE_SECONDS = 30.0
+"""Each vehicle's state is written this often while running (and at `stop`)."""
 LOCATION_INTERVALS = {"unlockStatus": 10, "lockStatus": 900}
 STATUS_INTERVALS = {"ridingStatus": 10, "nonRiding": 60, "lockStatus": 900}
 _SESSIONLESS = (Mode.OFFLINE, Mode.INACTIVE)
@@ -70,6 +76,12 @@ class SimFleet:
         self._running: dict[str, _Running] = {}
         self._task: asyncio.Task[None] | None = None
         self.schedule = ScheduleStats()
+        self._saving: list[str] = []
+        self._writing: asyncio.Task[None] | None = None
+        self._ticks = 0
+        self._touched: set[str] = set()
+        """Vehicles handed out by `vehicle()` since the last tick."""
+        """Vehicles still to save in this round of `_save_some`."""
 
     async def start(self, iot_codes: Iterable[str], inactive: Collection[str] = ()) -> None:
         await self.follow(set(iot_codes), inactive)
@@ -106,6 +118,8 @@ class SimFleet:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._writing is not None:
+            await self._writing
         await self.save()
         for running in self._running.values():
             if running.connection is not None:
@@ -115,7 +129,10 @@ class SimFleet:
         await self._repo.save({k: r.vehicle.state.to_dict() for k, r in self._running.items()})
 
     def vehicle(self, iot_code: str) -> SimVehicle:
-        return self._running[iot_code].vehicle
+        """A vehicle to act upon; what it does in consequence goes out on the next tick."""
+        vehicle = self._running[iot_code].vehicle
+        self._touched.add(iot_code)
+        return vehicle
 
     def set_fault(self, iot_code: str, fault: Fault, *, delay: float = 0.0) -> None:
         """Give a vehicle a fault; `delay` is the reply delay of `slow-reply`, in seconds."""
@@ -134,12 +151,18 @@ class SimFleet:
             running.vehicle.faults.discard(only)
         self._sync_session(running)
 
-    def ride_all(self) -> int:
-        """Unlock every vehicle and set a rider on it (the most traffic a fleet makes);
-        how many ride (an empty battery cannot)."""
-        for running in self._running.values():
-            running.vehicle.unlock()
-        return sum(running.vehicle.start_ride() for running in self._running.values())
+    def ride_all(self, within: float = 10.0) -> None:
+        """Unlock every vehicle and set a rider on it, each at a random moment in the next
+        `within` seconds: the most traffic a fleet makes, but not in lockstep."""
+        loop = asyncio.get_running_loop()
+        for iot_code in self._running:
+            loop.call_later(self._rng.uniform(0, within), self._ride, iot_code)
+
+    def _ride(self, iot_code: str) -> None:
+        if iot_code in self._running:
+            vehicle = self.vehicle(iot_code)
+            vehicle.unlock()
+            vehicle.start_ride()
 
     def simulates(self, iot_code: str) -> bool:
         return iot_code in self._running
@@ -163,6 +186,14 @@ class SimFleet:
             self._publish_status(running, now)
             self._publish_location(running, now)
             self._publish_events(running, now)
+            self._stagger(running, now)
+
+    def _stagger(self, running: _Running, now: float) -> None:
+        """Make the next reports due at a random point of their interval: vehicles that
+        connect together (a fleet start, a broker restart) then report spread out,
+        as real ones do, instead of in one burst per interval."""
+        running.next_status = now + (running.next_status - now) * self._rng.random()
+        running.next_location = now + (running.next_location - now) * self._rng.random()
 
     def _on_command(self, running: _Running, command: Command) -> None:
         now = self._clock()
@@ -194,37 +225,67 @@ class SimFleet:
         the schedule drift (`schedule` shows whether the fleet keeps up)."""
         loop = asyncio.get_running_loop()
         due = loop.time()
-        ticks = 0
         while True:
             due += TICK_SECONDS
             await asyncio.sleep(max(0.0, due - loop.time()))
             started = loop.time()
             self._tick(TICK_SECONDS * self.speedup)
+            self._save_some()
             self.schedule.record(late=started - due, work=loop.time() - started)
             if started - due > TICK_SECONDS:
                 due = started  # far behind: catch up from now rather than in a burst
-            ticks += 1
-            if ticks % SAVE_EVERY_TICKS == 0:
-                try:
-                    await self.save()
-                except Exception:
-                    log.exception("saving simulated vehicles failed")
+
+    def _save_some(self) -> None:
+        """Hand the next slice of the fleet to the store, so that each vehicle is saved
+        once per SAVE_SECONDS at an even cost per tick (`stop` saves them all). The write
+        runs beside the ticks; while one is in flight, the slice waits for the next tick."""
+        if self._writing is not None and not self._writing.done():
+            return
+        if not self._saving:
+            self._saving = list(self._running)
+        share = max(1, math.ceil(len(self._running) * TICK_SECONDS / SAVE_SECONDS))
+        codes, self._saving = self._saving[:share], self._saving[share:]
+        states = {c: self._running[c].vehicle.state.to_dict() for c in codes if c in self._running}
+        self._writing = asyncio.create_task(self._write(states), name="sim-save")
+
+    async def _write(self, states: dict[str, dict[str, Any]]) -> None:
+        try:
+            await self._repo.save(states)
+        except Exception:
+            log.exception("saving simulated vehicles failed")
 
     def _tick(self, seconds: float) -> None:
+        """Move one slice of the fleet on (by the time since its last move) and send every
+        report that is due. Only vehicles that moved or were handed out by `vehicle()`
+        can have changed phase or raised events, so only they are checked for those."""
         now = self._clock()
-        for running in self._running.values():
-            vehicle = running.vehicle
-            if self.autopilot:
-                autopilot.steer(vehicle, seconds, self._rng)
-            vehicle.advance(seconds)
-            self._sync_session(running)
+        self._ticks += 1
+        moving = self._ticks % ADVANCE_EVERY_TICKS
+        touched, self._touched = self._touched, set()
+        for index, (iot_code, running) in enumerate(self._running.items()):
+            changed = index % ADVANCE_EVERY_TICKS == moving
+            if changed:
+                self._advance(running, seconds * ADVANCE_EVERY_TICKS)
+            elif iot_code in touched:
+                self._sync_session(running)
+                changed = True
             if running.connection is None:
                 continue
-            if now >= running.next_status or self._phase(running) != running.last_phase:
+            if now >= running.next_status or (
+                changed and self._phase(running) != running.last_phase
+            ):
                 self._publish_status(running, now)
             if now >= running.next_location:
                 self._publish_location(running, now)
-            self._publish_events(running, now)
+            if changed:
+                self._publish_events(running, now)
+
+    def _advance(self, running: _Running, seconds: float) -> None:
+        vehicle = running.vehicle
+        if self.autopilot:
+            autopilot.steer(vehicle, seconds, self._rng)
+        vehicle.advance(seconds)
+        self._sync_session(running)
 
     @staticmethod
     def _phase(running: _Running) -> tuple[bool, Mode]:

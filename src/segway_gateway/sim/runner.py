@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 5.0
 REPORT_SECONDS = 30.0
+RIDERS_SET_OFF_WITHIN = 10.0
 POLL_SECONDS = 0.2
 
 
@@ -55,9 +57,11 @@ async def run_fleet(
         await fleet.start(iot_codes)
         report(f"{len(iot_codes)} simulated vehicles connecting to {broker}")
         if riding:
-            report(f"{fleet.ride_all()} vehicles riding")
+            fleet.ride_all(within=RIDERS_SET_OFF_WITHIN)
+            report(f"riders set off on every vehicle within {RIDERS_SET_OFF_WITHIN:.0f} s")
         try:
             await _report_connections(port, len(iot_codes), started, stop, report)
+            gc.freeze()  # the fleet lives as long as the process: spare it full collections
             await _report_schedule(fleet, port, report_every, stop, report)
         finally:
             report("stopping: saving the fleet and closing its sessions")
