@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
+from segway_gateway.contract.device import Presence, Topic, topic
+from segway_gateway.gateway.crypto import load_key
+from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
 from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker
 from tests.conftest import PLATFORM, get_token
@@ -123,10 +127,34 @@ def test_sim_run_stopped_politely_says_goodbye(
         headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
             eventually(lambda: online(api, fleet[2]), "online", timeout=300)
+            stopped_ms = int(time.time() * 1000)
             sim.process.send_signal(signal.SIGTERM)
             assert sim.process.wait(timeout=120) == 0, sim.log()
             assert "stopping" in sim.log()
             eventually(lambda: not online(api, fleet[2]), "offline after the goodbye")
+    # a goodbye, not the will (which carries the time the session began)
+    presence = Presence.model_validate_json(retained(workdir, broker_url, fleet[2], Topic.PRESENCE))
+    assert not presence.online
+    assert presence.t >= stopped_ms
+
+
+def retained(workdir: Path, broker_url: str, iot_code: str, kind: Topic) -> bytes:
+    """The retained message of one vehicle topic, read as the gateway's user."""
+    key = load_key(workdir / "var" / "gateway.key")
+    login = Broker.from_url(broker_url).login(GATEWAY_USER, gateway_password(key))
+    got: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def read() -> bytes:
+        session = MqttSession(
+            login, "test-reader", lambda _t, p: got.put_nowait(p), [(topic(iot_code, kind), 1)]
+        )
+        await asyncio.wait_for(session.open(), 30)
+        try:
+            return await asyncio.wait_for(got.get(), 30)
+        finally:
+            await session.close()
+
+    return asyncio.run(read())
 
 
 def test_mqtt_password_prints_what_the_broker_accepts(

@@ -53,7 +53,10 @@ async def broker_config(directory: Path, port: int, db_url: str, key_file: Path)
     from segway_gateway.gateway.link.mosquitto import write_broker_files
 
     registered = await with_db(db_url, lambda db: db.vehicles.registrations())
-    conf = write_broker_files(directory, load_key(key_file), sorted(registered), port)
+    try:
+        conf = write_broker_files(directory, load_key(key_file), sorted(registered), port)
+    except OSError as err:
+        raise click.ClickException(f"cannot write the broker files: {err}") from err
     click.echo(f"{len(registered)} vehicles and the gateway user written to {directory}")
     click.echo(f"start the broker with: mosquitto -c {conf}")
 

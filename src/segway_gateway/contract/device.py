@@ -139,7 +139,8 @@ class Presence(_Message):
 
     online: bool
     t: int
-    """Epoch milliseconds of the change (the broker's will carries the time of connecting)."""
+    """Epoch milliseconds of the change; the will, set up once per session object, carries
+    the time that object was made, so a goodbye and a will can be told apart."""
 
 
 class DeviceEvent(_Message):

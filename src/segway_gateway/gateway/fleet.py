@@ -86,7 +86,9 @@ class FleetService:
         self._present: set[str] = set()
         """Vehicles with a live session, registered or not yet (a vehicle may connect
         to the broker before the CLI registers it)."""
-        self._pending: dict[str, asyncio.Future[Reply]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future[Reply]] = {}
+        """(iotCode, opId) → the command awaiting its reply: only the vehicle that got a
+        command can answer it."""
         self._dirty: set[str] = set()
         self._flusher: asyncio.Task[None] | None = None
         self.restricted: set[str] = set()
@@ -157,7 +159,7 @@ class FleetService:
             raise ApiError(Code.DEVICE_OFFLINE)
         deadline = int((time.time() + self.command_timeout) * 1000)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._pending[op_id] = future
+        self._pending[(entry.iot_code, op_id)] = future
         try:
             try:
                 command = Command(opId=op_id, name=name, args=args, deadline=deadline)
@@ -169,7 +171,7 @@ class FleetService:
             except TimeoutError as err:
                 raise ApiError(Code.DEVICE_TIMEOUT) from err
         finally:
-            self._pending.pop(op_id, None)
+            self._pending.pop((entry.iot_code, op_id), None)
         if reply.code != Code.SUCCESS:
             raise ApiError(
                 _known_code(reply.code), f"vehicle {entry.iot_code} refused {name.value}"
@@ -185,6 +187,11 @@ class FleetService:
             self._dirty.add(entry.iot_code)
 
     # TelemetrySink --------------------------------------------------------
+
+    def on_link_reset(self) -> None:
+        self._present.clear()
+        for entry in self._vehicles.values():
+            entry.online = False
 
     def on_presence(self, iot_code: str, online: bool) -> None:
         self.received += 1
@@ -226,7 +233,7 @@ class FleetService:
 
     def on_reply(self, iot_code: str, reply: Reply) -> None:
         self.received += 1
-        future = self._pending.get(reply.op_id)
+        future = self._pending.get((iot_code, reply.op_id))
         if future is not None and not future.done():
             future.set_result(reply)
 

@@ -77,11 +77,11 @@ class SimFleet:
         self._task: asyncio.Task[None] | None = None
         self.schedule = ScheduleStats()
         self._saving: list[str] = []
+        """Vehicles still to save in this round of `_save_some`."""
         self._writing: asyncio.Task[None] | None = None
         self._ticks = 0
         self._touched: set[str] = set()
         """Vehicles handed out by `vehicle()` since the last tick."""
-        """Vehicles still to save in this round of `_save_some`."""
 
     async def start(self, iot_codes: Iterable[str], inactive: Collection[str] = ()) -> None:
         await self.follow(set(iot_codes), inactive)
@@ -229,8 +229,11 @@ class SimFleet:
             due += TICK_SECONDS
             await asyncio.sleep(max(0.0, due - loop.time()))
             started = loop.time()
-            self._tick(TICK_SECONDS * self.speedup)
-            self._save_some()
+            try:
+                self._tick(TICK_SECONDS * self.speedup)
+                self._save_some()
+            except Exception:  # one bad tick must not stop the fleet
+                log.exception("a tick of the simulated fleet failed")
             self.schedule.record(late=started - due, work=loop.time() - started)
             if started - due > TICK_SECONDS:
                 due = started  # far behind: catch up from now rather than in a burst

@@ -23,6 +23,7 @@ from segway_gateway.sim.fleet import SimFleet
 log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 5.0
+CONNECT_WAIT_SECONDS = 300.0
 REPORT_SECONDS = 30.0
 RIDERS_SET_OFF_WITHIN = 10.0
 POLL_SECONDS = 0.2
@@ -95,9 +96,13 @@ async def _report_connections(
     stop: asyncio.Event,
     report: Callable[[str], None],
 ) -> None:
-    """Say how many vehicles are connected every few seconds until all are (or refused)."""
+    """Say how many vehicles are connected every few seconds until all are (or refused),
+    or CONNECT_WAIT_SECONDS passed (the stragglers go on trying in the background)."""
     next_report = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() - started > CONNECT_WAIT_SECONDS:
+            report(f"{port.connected_count()} of {total} vehicles online; the rest keep trying")
+            return
         connected, refused = port.connected_count(), len(port.refused)
         if connected + refused >= total:
             seconds = time.monotonic() - started

@@ -20,7 +20,12 @@ from segway_gateway.gateway.link.base import CommandHandler, LinkError, Telemetr
 
 
 class NullSink:
+    """Where telemetry goes before the gateway starts and after it stops: nowhere."""
+
     def on_presence(self, iot_code: str, online: bool) -> None:
+        pass
+
+    def on_link_reset(self) -> None:
         pass
 
     def on_status(self, iot_code: str, status: DeviceStatus) -> None:

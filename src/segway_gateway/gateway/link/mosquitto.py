@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -66,7 +67,7 @@ def acl() -> str:
 
 def write_broker_files(directory: Path, key: bytes, iot_codes: Iterable[str], port: int) -> Path:
     """Write `passwd`, `acl` and `mosquitto.conf` for these vehicles; the config's path."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     lines = [password_line(GATEWAY_USER, gateway_password(key))]
     lines += [password_line(code, device_password(key, code)) for code in iot_codes]
     passwd, acl_file, conf = directory / "passwd", directory / "acl", directory / "mosquitto.conf"
@@ -82,6 +83,7 @@ def write_broker_files(directory: Path, key: bytes, iot_codes: Iterable[str], po
                 f"password_file {passwd.resolve()}",
                 f"acl_file {acl_file.resolve()}",
                 "persistence false",
+                "persistent_client_expiration 1h",
                 "max_queued_messages 100000",
                 "set_tcp_nodelay true",
                 "",
@@ -92,5 +94,7 @@ def write_broker_files(directory: Path, key: bytes, iot_codes: Iterable[str], po
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.write_text(text)
-    path.chmod(0o600)
+    """Write a file only its owner can read, from its first byte on."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(text)
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT

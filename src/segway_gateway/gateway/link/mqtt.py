@@ -90,6 +90,7 @@ class MqttLink:
         self.refuse_sends_to: set[str] = set()
         """Fault injection: commands to these vehicles fail to be handed over (15303)."""
         self._bad_senders: set[str] = set()
+        self._lost = False
         share = f"$share/{share_group}/" if share_group else ""
         subscriptions = [(f"{share}{TOPIC_ROOT}/+/{kind.value}", QOS[kind]) for kind in _TELEMETRY]
         subscriptions += [
@@ -165,13 +166,21 @@ class MqttLink:
             log.warning("dropping malformed message on %s: %s", topic_name, first_line)
 
     def _up(self) -> None:
+        """Connected (subscriptions are on their way): after an outage, forget who was
+        online, since the retained presence that follows is the truth now (a vehicle
+        may have gone while we were away, and a restarted broker may not say so)."""
+        self._lost = False
         if self._session.ups == 1:
             log.info("device link: connected to %s as %s", self._session.broker, self.gateway_id)
         else:
+            self._sink.on_link_reset()
             log.info("device link: reconnected to %s", self._session.broker)
 
     def _down(self) -> None:
-        log.warning("device link: lost %s; reconnecting with back-off", self._session.broker)
+        """Log a loss once, however many attempts the reconnect takes."""
+        if not self._lost:
+            self._lost = True
+            log.warning("device link: lost %s; reconnecting with back-off", self._session.broker)
 
 
 def _log_late_refusal(opening: asyncio.Task[None]) -> None:

@@ -62,7 +62,7 @@ class MqttDeviceConnection:
         self._presence_topic = topic(iot_code, Topic.PRESENCE)
         self._event_topic = topic(iot_code, Topic.EVENT)
         self.session = MqttSession(
-            port.broker.login(iot_code, device_password(port.key, iot_code)),
+            port.broker.as_user(iot_code, device_password(port.key, iot_code)),
             f"c80-{iot_code}",
             self._received,
             [(topic(iot_code, Topic.CMD), QOS[Topic.CMD])],

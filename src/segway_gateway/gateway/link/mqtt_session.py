@@ -9,9 +9,10 @@ but the time it was down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,6 +28,8 @@ for one broker restart of a simulated fleet. Our own messages say what matters."
 
 KEEPALIVE_SECONDS = 30
 DEFAULT_PORT = 1883
+_RETRYABLE = {3, 136, 137, 159}
+"""CONNACK codes that say "not now" (unavailable, busy, rate) rather than "not you"."""
 
 
 class BrokerRefused(Exception):
@@ -40,20 +43,22 @@ class Broker:
     host: str
     port: int = DEFAULT_PORT
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_url(cls, url: str) -> Broker:
-        """`mqtt://[user[:password]@]host[:port]`; a ValueError says what is wrong."""
+        """`mqtt://[user[:password]@]host[:port]`; a ValueError says what is wrong
+        (quoting the URL without its password)."""
         parts = urlsplit(url)
+        shown = repr(url.replace(f":{parts.password}@", ":***@") if parts.password else url)
         if parts.scheme != "mqtt" or not parts.hostname:
-            raise ValueError(f"{url!r} is not an mqtt://host[:port] URL")
+            raise ValueError(f"{shown} is not an mqtt://host[:port] URL")
         try:
             port = parts.port or DEFAULT_PORT
         except ValueError as err:
-            raise ValueError(f"{url!r} has a bad port") from err
+            raise ValueError(f"{shown} has a bad port") from err
         if parts.path not in ("", "/") or parts.query:
-            raise ValueError(f"{url!r}: a broker URL has no path or query")
+            raise ValueError(f"{shown}: a broker URL has no path or query")
         return cls(
             parts.hostname,
             port,
@@ -65,6 +70,11 @@ class Broker:
         """This broker with these credentials, unless the URL named a user already."""
         if self.username is not None:
             return self
+        return self.as_user(username, password)
+
+    def as_user(self, username: str, password: str) -> Broker:
+        """This broker with these credentials, whatever the URL said (a vehicle is
+        always itself, never the account of the URL)."""
         return replace(self, username=username, password=password)
 
     def __str__(self) -> str:
@@ -78,14 +88,28 @@ Subscription = tuple[str, int]
 
 
 class _JitteredClient(gmqtt.Client):  # type: ignore[misc]
-    """gmqtt's client, waiting a fresh random back-off before each reconnect attempt."""
+    """gmqtt's client with our reconnect policy (gmqtt 0.8's own waits a fixed delay,
+    checks for a disconnect only before it, and reconnects with a persistent session).
+
+    Before each attempt it waits a fresh random back-off, then gives up if the session
+    was closed meanwhile; every connection starts a clean session, since the session
+    subscribes again on each connect anyway and a persistent one would outlive this
+    process on the broker (a ghost member of a `$share` group, queueing forever).
+    """
 
     backoff: Backoff
+    closed = False
 
     async def reconnect(self, delay: bool = False) -> None:
         if delay:
-            self.reconnect_delay = self.backoff.next_delay()
-        await super().reconnect(delay)
+            await asyncio.sleep(self.backoff.next_delay())
+        if not self.closed:
+            await super().reconnect(delay=False)
+
+    async def _create_connection(
+        self, host: str, port: int, ssl: Any, clean_session: bool, keepalive: int
+    ) -> Any:
+        return await super()._create_connection(host, port, ssl, True, keepalive)
 
 
 class MqttSession:
@@ -133,7 +157,7 @@ class MqttSession:
         return bool(self._client.is_connected)
 
     async def open(self) -> None:
-        """Connect, retrying with back-off while the broker is unreachable.
+        """Connect, retrying with back-off while the broker is unreachable or busy.
 
         Raises `BrokerRefused` at once if the broker turns the credentials down.
         """
@@ -147,7 +171,13 @@ class MqttSession:
                 )
                 return
             except gmqtt.MQTTConnectError as err:
-                raise BrokerRefused(f"{self.broker} refused {self.broker.username}: {err}") from err
+                await self._client.disconnect()  # gmqtt would retry on its own schedule
+                if getattr(err, "_code", None) not in _RETRYABLE:
+                    who = self.broker.username
+                    raise BrokerRefused(f"{self.broker} refused {who}: {err}") from err
+                delay = self._backoff.next_delay()
+                log.log(self._trouble_level, "%s is busy (%s); retrying", self.broker, err)
+                await asyncio.sleep(delay)
             except OSError as err:
                 delay = self._backoff.next_delay()
                 level = self._trouble_level if self._backoff.attempts == 1 else logging.DEBUG
@@ -168,22 +198,29 @@ class MqttSession:
         return True
 
     async def close(self, last_words: tuple[str, bytes] | None = None) -> None:
-        """Publish `last_words` (retained) if connected, then disconnect for good."""
-        self._closed = True
+        """Publish `last_words` (retained) if connected, then disconnect for good, also
+        while a connection or a reconnect is under way."""
+        self._closed = self._client.closed = True
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
-        if self._client.is_connected:
-            if last_words is not None:
-                self._client.publish(last_words[0], last_words[1], qos=1, retain=True)
+        if self._client.is_connected and last_words is not None:
+            self._client.publish(last_words[0], last_words[1], qos=1, retain=True)
+        with contextlib.suppress(Exception):  # a half-open connection may fail to say bye
             await self._client.disconnect()
 
     # gmqtt callbacks --------------------------------------------------------
 
     def _connected(self, client: Any, _flags: Any, _rc: Any, _properties: Any) -> None:
+        if self._closed:  # came up while closing: leave again
+            asyncio.get_running_loop().create_task(self._client.disconnect())
+            return
         self._backoff.reset()
         self.ups += 1
-        for topic, qos in self._subscriptions:
-            client.subscribe(topic, qos=qos)
+        client.subscriptions.clear()  # gmqtt keeps adding what each connect subscribes
+        if self._subscriptions:
+            client.subscribe(
+                [gmqtt.Subscription(topic, qos=qos) for topic, qos in self._subscriptions]
+            )
         if self._on_up is not None:
             self._on_up()
 
