@@ -40,7 +40,8 @@ FIRST_VEHICLE = 863_000_000_000_000
 WARMUP_WINDOWS = 2
 _SCHEDULE = re.compile(
     r"schedule: (?P<ticks>\d+) ticks, work p50 (?P<p50>[\d.]+) ms p99 (?P<p99>[\d.]+) ms,"
-    r" start late by at most (?P<late>[\d.]+) ms; (?P<rate>\d+) messages/s published"
+    r" start late by at most (?P<late>[\d.]+) ms; (?P<rate>\d+) messages/s published;"
+    r" (?P<online>\d+) vehicles online"
 )
 
 
@@ -64,6 +65,7 @@ class Window:
     work_p99_ms: float
     late_ms: float
     rate: float
+    online: int
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,12 @@ class Outcome:
         worst_late = max(w.late_ms for w in self.windows)
         p99 = max(w.work_p99_ms for w in self.windows)
         rates = "/".join(f"{w.rate:.0f}" for w in self.windows)
+        online = min(w.online for w in self.windows)
         return (
             f"{self.size:6d} vehicles: connected in {self.connect_seconds:.1f} s, tick work p99"
             f" {p99:.0f} ms, worst start {worst_late:.0f} ms late, {rates} msg/s"
-            f" (due {self.size * REPORTS_PER_VEHICLE_PER_SECOND:.0f}), CPU {self.cpu_percent:.0f} %"
+            f" (due {self.size * REPORTS_PER_VEHICLE_PER_SECOND:.0f}), at least {online} online,"
+            f" CPU {self.cpu_percent:.0f} %"
         )
 
 
@@ -170,6 +174,7 @@ def run_size(size: int, args: argparse.Namespace, workdir: Path) -> Outcome:
                         float(match["p99"]),
                         float(match["late"]),
                         float(match["rate"]),
+                        int(match["online"]),
                     )
                 )
             cpu = 100 * (_cpu_seconds(process.pid) - cpu_before) / (time.monotonic() - started)

@@ -305,7 +305,8 @@ class SimFleet:
             soonest = now + self._location_interval(running.vehicle) / self.speedup
             running.next_location = min(running.next_location, soonest)
         running.last_phase = phase
-        running.next_status = now + self._status_interval(running.vehicle) / self.speedup
+        interval = self._status_interval(running.vehicle) / self.speedup
+        running.next_status = _next_due(running.next_status, now, interval)
 
     def _publish_events(self, running: _Running, now: float) -> None:
         """Send what the vehicle raised; while it has no session, events wait in it."""
@@ -318,7 +319,8 @@ class SimFleet:
         if running.connection is None:
             return
         running.connection.publish_location(running.vehicle.location(now))
-        running.next_location = now + self._location_interval(running.vehicle) / self.speedup
+        interval = self._location_interval(running.vehicle) / self.speedup
+        running.next_location = _next_due(running.next_location, now, interval)
 
     @staticmethod
     def _status_interval(vehicle: SimVehicle) -> int:
@@ -331,3 +333,12 @@ class SimFleet:
     def _location_interval(vehicle: SimVehicle) -> int:
         chosen = {**LOCATION_INTERVALS, **intervals(vehicle.state.settings, "locationInterval")}
         return int(chosen["lockStatus"] if vehicle.state.locked else chosen["unlockStatus"])
+
+
+def _next_due(due: float, now: float, interval: float) -> float:
+    """When the next periodic report is due after one sent at `now`: one interval after the
+    one that fell due (a tick's lateness does not stretch the cadence), or one interval
+    from now after a report out of turn (a change) or when far behind."""
+    if due <= now < due + interval:
+        return due + interval
+    return now + interval

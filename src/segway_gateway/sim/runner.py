@@ -85,7 +85,11 @@ async def _report_schedule(
             await asyncio.wait_for(stop.wait(), every)
         now, total = time.monotonic(), port.published()
         rate = (total - published) / (now - since)
-        report(f"schedule: {fleet.schedule.report()}; {rate:.0f} messages/s published")
+        online = port.connected_count()
+        report(
+            f"schedule: {fleet.schedule.report()}; {rate:.0f} messages/s published;"
+            f" {online} vehicles online"
+        )
         published, since = total, now
 
 
