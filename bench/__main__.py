@@ -1,9 +1,10 @@
-"""`python -m bench [NAME ...] [-- options]`: run the benchmarks, each printing its figure last.
+"""`python -m bench [NAME ...] [OPTIONS]`: run the benchmarks, each printing its figure last.
 
 Names: status (status query vs /healthz), unlock (unlock round trip over MQTT
 vs a raw ping-pong plus a hello-world call), ingest (device messages per
 second vs the MQTT library's bare receive rate), fleet (simulated vehicles
-one core keeps on schedule). No name runs them all.
+one core keeps on schedule). No name runs them all; options go to the named
+benchmark (`python -m bench unlock --help`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ BENCHMARKS = {
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if a in BENCHMARKS] or list(BENCHMARKS)
+    names = [a for a in argv if a in BENCHMARKS]
+    if not names and {"-h", "--help"} & set(argv):
+        print(__doc__)
+        return 0
+    names = names or list(BENCHMARKS)
     options = [a for a in argv if a not in BENCHMARKS]
     failed = [name for name in names if BENCHMARKS[name](options) != 0]
     if failed:

@@ -1,4 +1,5 @@
-"""`python -m bench.blaster URL COUNT FIRST_IOTCODE VEHICLES`: publish status messages flat out.
+"""`python -m bench.blaster URL COUNT FIRST_IOTCODE VEHICLES ROOT`: publish status reports flat out
+on `ROOT/{iotCode}/status`.
 
 A load generator, not a client: it speaks just enough MQTT 3.1.1 (CONNECT,
 then QoS 0 PUBLISH packets encoded once and written in large batches) to
@@ -76,10 +77,10 @@ def status_payload(n: int) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    url, count, first, vehicles = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    url, count, first, vehicles, root = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), argv[4]
     parts = urlsplit(url)
     packets = [
-        publish_packet(f"segway/v1/{first + n % vehicles}/status", status_payload(n))
+        publish_packet(f"{root}/{first + n % vehicles}/status", status_payload(n))
         for n in range(min(count, BATCH * 5))
     ]
     with socket.create_connection((parts.hostname, parts.port or 1883)) as sock:
