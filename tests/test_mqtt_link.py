@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -17,6 +18,7 @@ from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import RETAINED, Topic, topic
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, device_password, gateway_password
+from segway_gateway.gateway.link.mqtt_device import MqttPort
 from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker, private_broker, shared_broker_url
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
@@ -25,6 +27,25 @@ from tests.harness import DOC_SECRET, RunningGateway, Seed, running
 UNLOCK = "/api/v2/vehicle/control/unlock"
 LOCK = "/api/v2/vehicle/control/lock"
 STATUS = "/api/v2/vehicle/query/current/status"
+STATUS_REPORT = {
+    "locked": True,
+    "lockVoltage": 410,
+    "networkSignal": 20,
+    "charging": False,
+    "powerPercent": 80,
+    "speedMode": 2,
+    "speed": 0,
+    "odometer": 1000,
+    "remainingRange": 4800,
+    "totalRidingSecs": 3600,
+    "statusUtcTime": 1_790_000_000,
+    "drivingVoltage": 46,
+    "currentPower": 2,
+    "iotPercent": 100,
+    "iotVoltage": 415,
+    "batteryData": [],
+}
+"""A valid status report, as a vehicle publishes it."""
 WAIT = 60.0
 """Seconds a vehicle may take to come (back) online on a loaded machine."""
 
@@ -323,3 +344,101 @@ def test_vehicles_are_online_although_the_broker_retains_thousands_of_other_pres
                     eventually(lambda c=iot_code: online(api, c), f"{iot_code} online")
     finally:
         broker.stop()
+
+
+def test_a_session_closed_while_reconnecting_stays_closed(
+    broker: PrivateBroker, gateway_dir: Path, acl_fleet: list[str], private_api: httpx.Client
+) -> None:
+    """Closing must also stop a reconnect that is waiting out its back-off."""
+    key = load_key(gateway_dir / "gateway.key")
+    iot_code = acl_fleet[1]
+    session = connect_as(broker, iot_code, device_password(key, iot_code))
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(session.open(), 30))
+        broker.stop()
+        loop.run_until_complete(asyncio.sleep(0.5))  # the loss is noticed; a reconnect waits
+        loop.run_until_complete(session.close())
+        broker.start()
+        loop.run_until_complete(asyncio.sleep(5))  # beyond the first back-offs
+        assert not session.connected
+    finally:
+        loop.close()
+    for vehicle in acl_fleet:  # the fleet itself came back after that restart
+        eventually(lambda c=vehicle: code_of(private_api, UNLOCK, c) == 0, f"{vehicle} unlocks")
+
+
+def test_vehicles_log_in_as_themselves_whatever_user_the_broker_url_names(
+    tmp_path: Path,
+) -> None:
+    fleet = fresh_fleet(2)
+    key = load_key(tmp_path / "gateway.key")
+    with private_broker(tmp_path / "broker", key, fleet) as started:
+        gateway_url = started.url.replace(
+            "mqtt://", f"mqtt://{GATEWAY_USER}:{gateway_password(key)}@"
+        )
+        port = MqttPort(Broker.from_url(started.url.replace("mqtt://", "mqtt://nobody:x@")), key)
+        assert Broker.from_url(gateway_url).username == GATEWAY_USER
+
+        async def connect_fleet() -> int:
+            sessions = [port.connect(code, lambda _c: None) for code in fleet]
+            deadline = asyncio.get_running_loop().time() + 30
+            while port.connected_count() < len(fleet) and not port.refused:
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.1)
+            for session in sessions:
+                session.close()
+            await port.drain()
+            return len(port.refused)
+
+        assert asyncio.run(connect_fleet()) == 0
+
+
+def test_gateways_in_a_share_group_split_the_telemetry(tmp_path: Path) -> None:
+    """Two instances of one group: each status report reaches exactly one of them."""
+    url = shared_broker_url()
+    fleet = fresh_fleet(1)
+    group = f"test-{random.randrange(10**9)}"
+    reports = 200
+    first_dir, second_dir = tmp_path / "a", tmp_path / "b"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    seed = seed_of(fleet)
+    with contextlib.ExitStack() as stack:
+        gateways = [
+            stack.enter_context(
+                contextlib.contextmanager(running)(
+                    d, seed, broker=url, share_group=group, simulate=False
+                )
+            )
+            for d in (first_dir, second_dir)
+        ]
+
+        def counts() -> list[int]:
+            return [g.gateway.fleet.received for g in gateways]
+
+        settled = None  # the retained presence a subscription brings has arrived
+        while settled != counts():
+            settled = counts()
+            time.sleep(1.0)
+        before = counts()
+
+        async def publish() -> None:
+            session = MqttSession(Broker.from_url(url), f"test-{group}", lambda *_: None, [])
+            await asyncio.wait_for(session.open(), 30)
+            payload = json.dumps(STATUS_REPORT).encode()
+            for _ in range(reports):
+                session.publish(topic(fleet[0], Topic.STATUS), payload)
+            await asyncio.sleep(1.0)
+            await session.close()
+
+        asyncio.run(publish())
+
+        def got() -> list[int]:
+            return [now - then for now, then in zip(counts(), before, strict=True)]
+
+        eventually(lambda: sum(got()) >= reports, "every report consumed once")
+        time.sleep(0.5)
+        assert sum(got()) == reports  # once each, not twice
+        assert all(count > 0 for count in got())  # and by both instances
+        asyncio.run(clear_retained(Broker.from_url(url), fleet))

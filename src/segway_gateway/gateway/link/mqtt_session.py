@@ -98,12 +98,13 @@ class _JitteredClient(gmqtt.Client):  # type: ignore[misc]
     """
 
     backoff: Backoff
-    closed = False
+    closing: asyncio.Event
 
     async def reconnect(self, delay: bool = False) -> None:
-        if delay:
-            await asyncio.sleep(self.backoff.next_delay())
-        if not self.closed:
+        if delay:  # a close ends the wait at once, and the attempt with it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.closing.wait(), self.backoff.next_delay())
+        if not self.closing.is_set():
             await super().reconnect(delay=False)
 
     async def _create_connection(
@@ -142,6 +143,7 @@ class MqttSession:
         )
         self._client = _JitteredClient(client_id, will_message=will_message)
         self._client.backoff = self._backoff
+        self._client.closing = asyncio.Event()
         if broker.username is not None:
             self._client.set_auth_credentials(broker.username, broker.password)
         self._client.on_connect = self._connected
@@ -200,7 +202,8 @@ class MqttSession:
     async def close(self, last_words: tuple[str, bytes] | None = None) -> None:
         """Publish `last_words` (retained) if connected, then disconnect for good, also
         while a connection or a reconnect is under way."""
-        self._closed = self._client.closed = True
+        self._closed = True
+        self._client.closing.set()
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
         if self._client.is_connected and last_words is not None:
