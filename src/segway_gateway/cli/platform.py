@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
-from segway_gateway.cli.common import db_option, platform_code_arg, run_async, with_db
+from segway_gateway.cli.common import (
+    db_option,
+    key_file_option,
+    platform_code_arg,
+    run_async,
+    with_db,
+)
 from segway_gateway.contract.regions import Region
 
 
@@ -17,34 +24,65 @@ def platform() -> None:
     """Platforms: an operator's account; its code is the OAuth client_id."""
 
 
-async def add_platform(db: Any, code: str, secret: str, push_url: str | None) -> None:
+async def add_platform(db: Any, key: bytes, code: str, secret: str, push_url: str | None) -> None:
+    """Add a platform: its secret hashed (for token requests) and sealed (to sign pushes)."""
     from segway_gateway.gateway.crypto import hash_secret
+    from segway_gateway.gateway.sealing import seal
     from segway_gateway.gateway.store.platforms import Platform
 
-    await db.platforms.add(Platform(code, hash_secret(secret), push_url, int(time.time() * 1000)))
+    platform = Platform(code, hash_secret(secret), push_url, int(time.time() * 1000))
+    await db.platforms.add(platform, seal(key, code, secret))
+
+
+secret_option = click.option(
+    "--secret",
+    required=True,
+    envvar="SEGWAY_PLATFORM_SECRET",
+    help="The client_secret, stored hashed and sealed with the gateway key"
+    " (or env SEGWAY_PLATFORM_SECRET).",
+)
 
 
 @platform.command("add")
 @click.argument("code", callback=platform_code_arg)
-@click.option(
-    "--secret",
-    required=True,
-    envvar="SEGWAY_PLATFORM_SECRET",
-    help="The client_secret, stored only as a hash (or env SEGWAY_PLATFORM_SECRET).",
-)
+@secret_option
 @click.option("--push-url", help="Base URL the four pushes go to (http or https).")
 @db_option
+@key_file_option
 @run_async
-async def platform_add(code: str, secret: str, push_url: str | None, db_url: str) -> None:
+async def platform_add(
+    code: str, secret: str, push_url: str | None, db_url: str, key_file: Path
+) -> None:
     """Add a platform."""
+    from segway_gateway.gateway.crypto import load_key
+
     if not secret:
         raise click.BadParameter("must not be empty", param_hint="--secret")
     if push_url is not None and not re.match(r"https?://[^\s/]+", push_url):
         raise click.BadParameter("use an http:// or https:// URL", param_hint="--push-url")
     if Region.of_platform(code) is None:
         click.echo(f"note: {code} starts with no region letter (A, E, U, C)", err=True)
-    await with_db(db_url, lambda db: add_platform(db, code, secret, push_url))
+    key = load_key(key_file)
+    await with_db(db_url, lambda db: add_platform(db, key, code, secret, push_url))
     click.echo(f"platform {code} added")
+
+
+@platform.command("set-secret")
+@click.argument("code")
+@secret_option
+@db_option
+@key_file_option
+@run_async
+async def platform_set_secret(code: str, secret: str, db_url: str, key_file: Path) -> None:
+    """Replace a platform's client_secret (its tokens stay valid until they expire)."""
+    from segway_gateway.gateway.crypto import hash_secret, load_key
+    from segway_gateway.gateway.sealing import seal
+
+    if not secret:
+        raise click.BadParameter("must not be empty", param_hint="--secret")
+    sealed = seal(load_key(key_file), code, secret)
+    await with_db(db_url, lambda db: db.platforms.set_secret(code, hash_secret(secret), sealed))
+    click.echo(f"platform {code}: secret replaced")
 
 
 @platform.command("list")

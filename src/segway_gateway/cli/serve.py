@@ -91,7 +91,7 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if demo:
-        run_async(_seed_demo)(db_url)
+        run_async(_seed_demo)(db_url, key_file)
     config = GatewayConfig(
         db_url=db_url,
         region=Region(region) if region else None,
@@ -143,13 +143,14 @@ def _check_broker(url: str, key_file: Path) -> None:
         ) from err
 
 
-async def _seed_demo(db_url: str) -> None:
+async def _seed_demo(db_url: str, key_file: Path) -> None:
+    from segway_gateway.gateway.crypto import load_key
     from segway_gateway.gateway.store.db import Database
 
     async with Database(db_url) as db:
         if await db.platforms.list_all():
             return
-        await add_platform(db, DEMO_PLATFORM, DEMO_SECRET, None)
+        await add_platform(db, load_key(key_file), DEMO_PLATFORM, DEMO_SECRET, None)
         fleet = [str(DEMO_FIRST_VEHICLE + n) for n in range(DEMO_FLEET_SIZE)]
         await add_vehicles(db, fleet, DEMO_PLATFORM, active=True)
         click.echo(f"Seeded demo platform {DEMO_PLATFORM} with {DEMO_FLEET_SIZE} vehicles.")

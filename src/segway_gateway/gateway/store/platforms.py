@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
-from segway_gateway.gateway.store.tables import platforms
+from segway_gateway.gateway.store.tables import platform_secrets, platforms
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class PlatformRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def add(self, platform: Platform) -> None:
+    async def add(self, platform: Platform, sealed_secret: str | None = None) -> None:
+        """Add a platform and, in the same transaction, its sealed secret."""
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -37,8 +38,37 @@ class PlatformRepo:
                         created_at=platform.created_at,
                     )
                 )
+                if sealed_secret is not None:
+                    await conn.execute(
+                        insert(platform_secrets).values(
+                            platform_code=platform.code, sealed=sealed_secret
+                        )
+                    )
         except IntegrityError as err:
             raise AlreadyExists(f"platform {platform.code} exists already") from err
+
+    async def set_secret(self, code: str, secret_hash: str, sealed_secret: str) -> None:
+        """Replace a platform's secret: its hash and its sealed copy, together."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(platforms).where(platforms.c.code == code).values(secret_hash=secret_hash)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no platform {code}")
+            await conn.execute(
+                delete(platform_secrets).where(platform_secrets.c.platform_code == code)
+            )
+            await conn.execute(
+                insert(platform_secrets).values(platform_code=code, sealed=sealed_secret)
+            )
+
+    async def sealed_secret(self, code: str) -> str | None:
+        """The platform's sealed secret; None for a platform added before secrets were kept."""
+        async with self._engine.connect() as conn:
+            query = select(platform_secrets.c.sealed).where(
+                platform_secrets.c.platform_code == code
+            )
+            return (await conn.execute(query)).scalar_one_or_none()
 
     async def get(self, code: str) -> Platform | None:
         async with self._engine.connect() as conn:

@@ -59,6 +59,20 @@ tokens = Table(
     Column("expires_at", BigInteger, nullable=False),
 )
 
+platform_secrets = Table(
+    "platform_secrets",
+    metadata,
+    Column(
+        "platform_code",
+        String(64),
+        ForeignKey("platforms.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sealed", String(512), nullable=False),
+)
+"""Each platform's client_secret sealed with the gateway key (see gateway/sealing.py), for
+signing pushes; a table of its own so databases made before it gain it on start."""
+
 sim_vehicles = Table(
     "sim_vehicles",
     metadata,
