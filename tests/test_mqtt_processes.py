@@ -94,35 +94,44 @@ class SimProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def fleet_process(workdir: Path, broker_url: str, fleet: list[str]) -> Iterator[SimProcess]:
+    """A `sim run` of the fleet, killed after the test whatever happened."""
+    sim = SimProcess(workdir, broker_url, fleet)
+    yield sim
+    sim.kill()
+
 
 def test_serve_and_sim_run_meet_through_the_broker_and_a_killed_fleet_goes_offline(
-    workdir: Path, db_url: str, broker_url: str, fleet: list[str]
+    workdir: Path, db_url: str, broker_url: str, fleet: list[str], fleet_process: SimProcess
 ) -> None:
-    sim = SimProcess(workdir, broker_url, fleet)
-    try:
-        with serving(db_url, workdir, "--broker", broker_url) as server:
-            headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
-            with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
-                for iot_code in fleet:
-                    eventually(lambda c=iot_code: online(api, c), f"{iot_code} online", timeout=300)
-                assert code_of(api, UNLOCK, fleet[0]) == 0
-                assert f"{FLEET_SIZE} of {FLEET_SIZE} vehicles online" in sim.log()
+    sim = fleet_process
+    with serving(db_url, workdir, "--broker", broker_url) as server:
+        headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
+            for iot_code in fleet:
+                eventually(lambda c=iot_code: online(api, c), f"{iot_code} online", timeout=300)
+            assert code_of(api, UNLOCK, fleet[0]) == 0
+            assert f"{FLEET_SIZE} of {FLEET_SIZE} vehicles online" in sim.log()
 
-                sim.process.send_signal(signal.SIGKILL)
-                sim.process.wait(timeout=60)
-                # no goodbye was said: the broker publishes each vehicle's will
-                for iot_code in fleet:
-                    eventually(lambda c=iot_code: not online(api, c), f"{iot_code} offline")
-                assert code_of(api, UNLOCK, fleet[1]) == Code.DEVICE_OFFLINE
-    finally:
-        if sim.process.poll() is None:
-            sim.process.kill()
+            sim.process.send_signal(signal.SIGKILL)
+            sim.process.wait(timeout=60)
+            # no goodbye was said: the broker publishes each vehicle's will
+            for iot_code in fleet:
+                eventually(lambda c=iot_code: not online(api, c), f"{iot_code} offline")
+            assert code_of(api, UNLOCK, fleet[1]) == Code.DEVICE_OFFLINE
 
 
 def test_sim_run_stopped_politely_says_goodbye(
-    workdir: Path, db_url: str, broker_url: str, fleet: list[str]
+    workdir: Path, db_url: str, broker_url: str, fleet: list[str], fleet_process: SimProcess
 ) -> None:
-    sim = SimProcess(workdir, broker_url, fleet)
+    sim = fleet_process
     with serving(db_url, workdir, "--broker", broker_url) as server:
         headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
