@@ -7,6 +7,7 @@ import click
 from segway_gateway.cli.geofence import geofence
 from segway_gateway.cli.mqtt import mqtt
 from segway_gateway.cli.platform import platform
+from segway_gateway.cli.push import push
 from segway_gateway.cli.serve import serve
 from segway_gateway.cli.sim import sim
 from segway_gateway.cli.vehicle import vehicle
@@ -18,5 +19,5 @@ def main() -> None:
     """segway-gateway: the Segway fleet IoT API (e-bike C80), served and simulated."""
 
 
-for command in (serve, platform, vehicle, geofence, sim, mqtt):
+for command in (serve, platform, vehicle, geofence, sim, mqtt, push):
     main.add_command(command)
