@@ -29,8 +29,11 @@ from segway_gateway.contract.device import (
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.link.base import DeviceLink, LinkError
 from segway_gateway.gateway.periodic import every
+from segway_gateway.gateway.push.forms import event_push, location_push, outgoing, status_push
 from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.outbox import NewPush
 from segway_gateway.gateway.store.vehicles import Vehicle, VehicleState
+from segway_gateway.webhooks.events import PushEvent
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,11 @@ class FleetService:
         self.command_timeout = command_timeout
         self._vehicles: dict[str, VehicleEntry] = {}
         self.received = 0
+        self.push_targets: set[str] = set()
+        """Platforms with a push URL: their vehicles' reports become pushes."""
+        self._pushes: list[NewPush] = []
+        self.pushes_accepted = asyncio.Event()
+        """Set when a flush wrote pushes to the outbox (the dispatcher waits on it)."""
         """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
         self._present: set[str] = set()
         """Vehicles with a live session, registered or not yet (a vehicle may connect
@@ -209,13 +217,19 @@ class FleetService:
         if entry is not None:
             entry.status = status.model_dump(by_alias=True, mode="json")
             self._dirty.add(iot_code)
+            if entry.platform_code in self.push_targets:
+                self._push(status_push(iot_code, entry.platform_code, entry.online, status))
 
     def on_location(self, iot_code: str, location: DeviceLocation) -> None:
         self.received += 1
         entry = self._vehicles.get(iot_code)
-        if entry is not None and location.location_status == "valid":
+        if entry is None:
+            return
+        if location.location_status == "valid":
             entry.location = location.model_dump(by_alias=True, mode="json")
             self._dirty.add(iot_code)
+        if entry.platform_code in self.push_targets:
+            self._push(location_push(iot_code, entry.platform_code, location))
 
     def on_event(self, iot_code: str, event: DeviceEvent) -> None:
         self.received += 1
@@ -223,6 +237,8 @@ class FleetService:
         entry = self._vehicles.get(iot_code)
         if entry is None:
             return
+        if entry.platform_code in self.push_targets:
+            self._push(event_push(iot_code, entry.platform_code, event))
         active = entry.alerts if event.kind == "alert" else entry.fault_codes
         if event.status == 0:
             active.add(event.code)
@@ -239,15 +255,23 @@ class FleetService:
 
     # Write-behind ---------------------------------------------------------
 
+    def _push(self, push: PushEvent) -> None:
+        self._pushes.append(outgoing(push))
+
     async def flush(self) -> None:
-        """Write the state of every vehicle that changed since the last flush."""
+        """Write the state of every vehicle that changed since the last flush, and the
+        pushes those changes cause, in one transaction; then wake the push dispatcher."""
         dirty, self._dirty = self._dirty, set()
+        pushes, self._pushes = self._pushes, []
         states = {code: self._vehicles[code].state() for code in dirty if code in self._vehicles}
         try:
-            await self._db.vehicles.save_states(states)
+            await self._db.vehicles.save_states(states, pushes)
         except Exception:
             self._dirty |= dirty
+            self._pushes[:0] = pushes
             raise
+        if pushes:
+            self.pushes_accepted.set()
 
 
 def _known_code(code: int) -> Code:

@@ -19,6 +19,7 @@ from segway_gateway.gateway.link.mqtt import MqttLink
 from segway_gateway.gateway.link.mqtt_device import MqttPort
 from segway_gateway.gateway.link.mqtt_session import Broker
 from segway_gateway.gateway.periodic import every
+from segway_gateway.gateway.push.dispatcher import PushDispatcher
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.sim.fleet import SimFleet
 
@@ -36,6 +37,8 @@ class Gateway:
         self.tokens = TokenService(self.db.tokens, self.db.platforms, key, clock, config.token_ttl)
         self.link, self._port = _device_link(config, key)
         self.fleet = FleetService(self.db, self.link, config.command_timeout)
+        self.pushes = PushDispatcher(self.db, key, self.fleet.pushes_accepted)
+        self._pushing: asyncio.Task[None] | None = None
         self.geofences = GeofenceIndex()
         self._geofences_loading = asyncio.Lock()
         self.sim: SimFleet | None = None
@@ -54,7 +57,9 @@ class Gateway:
 
     async def start(self) -> None:
         await self.db.create_schema()
+        await self._follow_platforms()
         await self.fleet.start()
+        self._pushing = asyncio.create_task(self.pushes.run(), name="pushes")
         await self.reload_geofences()
         if self.sim is not None:
             await self.sim.start(*_by_activation(await self.db.vehicles.registrations()))
@@ -72,17 +77,28 @@ class Gateway:
             await self.sim.stop()
             await self._port.drain()
         await self.fleet.stop()
+        if self._pushing is not None:
+            self._pushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pushing
+        await self.pushes.close()
         await self.db.close()
 
     async def _follow_registrations(self) -> None:
         """Pick up platforms, vehicles and zones added or removed by the CLI while serving."""
-        platforms = {p.code for p in await self.db.platforms.list_all()}
-        self.tokens.retain_platforms(platforms)
+        await self._follow_platforms()
         registered = await self.db.vehicles.registrations()
         await self.fleet.follow_registrations(registered)
         if self.sim is not None:
             await self.sim.follow(*_by_activation(registered))
         await self.reload_geofences()
+
+    async def _follow_platforms(self) -> None:
+        """Tokens of removed platforms go; pushes go where the platforms say now."""
+        platforms = await self.db.platforms.list_all()
+        self.tokens.retain_platforms({p.code for p in platforms})
+        self.fleet.push_targets = {p.code for p in platforms if p.push_url}
+        self.pushes.forget_targets()
 
     async def reload_geofences(self) -> None:
         """Replace the zone index with what the store holds now.

@@ -49,6 +49,13 @@ def _form_bool(value: object) -> object:
     return value
 
 
+def _form_text(value: object) -> str:
+    """A field as it travels: booleans as `true`/`false`, numbers in decimal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 FormInt = Annotated[int, BeforeValidator(_form_int)]
 FormFloat = Annotated[float, BeforeValidator(_form_float)]
 FormBool = Annotated[bool, BeforeValidator(_form_bool)]
@@ -70,6 +77,13 @@ class _Push(BaseModel):
     iot_code: str
     platform_code: str
     event_id: str | None = None
+
+    def to_form(self) -> dict[str, str]:
+        """The push's form fields as the gateway sends them (before the signature)."""
+        return {
+            name: _form_text(value)
+            for name, value in self.model_dump(by_alias=True, exclude_none=True).items()
+        }
 
 
 class AlertPush(_Push):
@@ -121,6 +135,11 @@ class StatusPush(_Push):
     )
     total_riding_secs: FormInt
     status_utc_time: FormInt
+
+    def to_form(self) -> dict[str, str]:
+        """Both names of the range, as NOTES.md says status pushes carry."""
+        form = super().to_form()
+        return {**form, "remainderRange": form["remainingRange"]}
 
 
 PushEvent = AlertPush | FaultPush | LocationPush | StatusPush

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from segway_gateway.gateway.store.geofences import GeofenceRepo
+from segway_gateway.gateway.store.outbox import OutboxRepo
 from segway_gateway.gateway.store.platforms import PlatformRepo
 from segway_gateway.gateway.store.sim import SimStateRepo
 from segway_gateway.gateway.store.tables import metadata
@@ -60,6 +61,7 @@ class Database:
         self.tokens = TokenRepo(self.engine)
         self.sim = SimStateRepo(self.engine)
         self.geofences = GeofenceRepo(self.engine)
+        self.outbox = OutboxRepo(self.engine)
 
     async def create_schema(self) -> None:
         """Create missing tables (idempotent)."""

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -72,6 +73,39 @@ platform_secrets = Table(
 )
 """Each platform's client_secret sealed with the gateway key (see gateway/sealing.py), for
 signing pushes; a table of its own so databases made before it gain it on start."""
+
+push_outbox = Table(
+    "push_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column(
+        "platform_code",
+        String(64),
+        ForeignKey("platforms.code", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("form", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("state", String(16), nullable=False, index=True),
+)
+"""Pushes accepted and not yet delivered (`pending`), `delivered`, or given up (`dead`)."""
+
+push_attempts = Table(
+    "push_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", Integer, ForeignKey("push_outbox.id", ondelete="CASCADE"), index=True),
+    Column("platform_code", String(64), nullable=False, index=True),
+    Column("at", BigInteger, nullable=False),
+    Column("http_status", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("excerpt", String(200), nullable=False),
+)
+"""The delivery log: every attempt, its HTTP status (none: no answer) and latency."""
 
 sim_vehicles = Table(
     "sim_vehicles",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
+from segway_gateway.gateway.store.outbox import NewPush, enqueue
 from segway_gateway.gateway.store.tables import platforms, vehicles
 
 
@@ -86,11 +87,15 @@ class VehicleRepo:
         if result.rowcount == 0:
             raise NotFound(f"no vehicle {iot_code}")
 
-    async def save_states(self, states: Mapping[str, VehicleState]) -> None:
-        """Write the latest state of many vehicles in one transaction."""
-        if not states:
+    async def save_states(
+        self, states: Mapping[str, VehicleState], pushes: Sequence[NewPush] = ()
+    ) -> None:
+        """Write the latest state of many vehicles, and the pushes it causes, in one
+        transaction: a push is never lost, nor sent for a state that was not kept."""
+        if not states and not pushes:
             return
         async with self._engine.begin() as conn:
+            await enqueue(conn, pushes)
             for iot_code, state in states.items():
                 await conn.execute(
                     update(vehicles)

@@ -1,0 +1,1 @@
+"""Pushes to the operator: built from what vehicles report, kept in the outbox, delivered."""

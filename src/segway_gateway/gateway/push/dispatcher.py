@@ -1,0 +1,148 @@
+"""Delivers the outbox: signs each push with its platform's secret and POSTs it.
+
+The document's policy: a push that gets no HTTP 200 is retried once, 5 s
+later; after that it is dead (kept in the outbox and the delivery log). Each
+platform has its own concurrency limit, so a slow receiver only slows its
+own pushes. Pushes stay in the outbox until an attempt is recorded, so a
+gateway that stops (or dies) delivers what was accepted when it starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+import httpx
+
+from segway_gateway.contract.signature import sign
+from segway_gateway.gateway.sealing import SealBroken, unseal
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attempt, OutboxPush
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 2
+RETRY_SECONDS = 5.0
+TIMEOUT_SECONDS = 10.0
+PER_PLATFORM = 4
+POLL_SECONDS = 1.0
+BATCH = 200
+
+
+class _NoTarget(Exception):
+    """The platform has no push URL, or its secret cannot be recovered to sign."""
+
+
+class PushDispatcher:
+    """Runs beside the fleet service; `pushes_accepted` wakes it."""
+
+    def __init__(
+        self,
+        db: Database,
+        key: bytes,
+        pushes_accepted: asyncio.Event,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._key = key
+        self._wake = pushes_accepted
+        self._clock = clock
+        self._targets: dict[str, tuple[str, str]] = {}
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+
+    def forget_targets(self) -> None:
+        """Read push URLs and secrets again (the CLI may have changed them)."""
+        self._targets.clear()
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("reading the push outbox failed")
+
+    async def deliver_due(self) -> None:
+        """Start delivering every push whose time has come (each at most once at a time)."""
+        now_ms = int(self._clock() * 1000)
+        for push in await self._db.outbox.due(now_ms, BATCH):
+            if push.id not in self._in_flight:
+                self._in_flight.add(push.id)
+                task = asyncio.create_task(self._deliver(push), name=f"push-{push.event_id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._http.aclose()
+
+    async def _deliver(self, push: OutboxPush) -> None:
+        try:
+            limit = self._limits.setdefault(push.platform_code, asyncio.Semaphore(PER_PLATFORM))
+            async with limit:
+                attempt = await self._attempt(push)
+            await self._db.outbox.record(push, attempt, *self._next(push, attempt))
+        except Exception:
+            log.exception("delivering push %s failed", push.event_id)
+        finally:
+            self._in_flight.discard(push.id)
+
+    async def _attempt(self, push: OutboxPush) -> Attempt:
+        started = time.monotonic()
+        at = int(self._clock() * 1000)
+        try:
+            url, secret = await self._target(push.platform_code)
+            form = {**push.form, "signature": sign(push.form, secret)}
+            response = await self._http.post(f"{url}/v2/vehicle/{push.kind}", data=form)
+            status, excerpt = response.status_code, response.text[:200]
+        except _NoTarget as err:
+            status, excerpt = None, str(err)[:200]
+        except httpx.HTTPError as err:
+            status, excerpt = None, f"{type(err).__name__}: {err}"[:200]
+        latency = int((time.monotonic() - started) * 1000)
+        return Attempt(at, status, latency, excerpt)
+
+    def _next(self, push: OutboxPush, attempt: Attempt) -> tuple[str, int | None]:
+        """(state, due again at) after an attempt, by the document's retry-once policy."""
+        if attempt.http_status == 200:
+            return DELIVERED, None
+        if push.attempts + 1 < ATTEMPTS:
+            return PENDING, attempt.at + int(RETRY_SECONDS * 1000)
+        log.warning(
+            "push %s to %s given up after %d attempts: %s",
+            push.event_id,
+            push.platform_code,
+            ATTEMPTS,
+            attempt.http_status or attempt.excerpt,
+        )
+        return DEAD, None
+
+    async def _target(self, platform_code: str) -> tuple[str, str]:
+        """The platform's push URL and its recovered secret."""
+        target = self._targets.get(platform_code)
+        if target is None:
+            platform = await self._db.platforms.get(platform_code)
+            sealed = await self._db.platforms.sealed_secret(platform_code)
+            if platform is None or not platform.push_url:
+                raise _NoTarget(f"platform {platform_code} has no push URL")
+            if sealed is None:
+                raise _NoTarget(
+                    f"platform {platform_code} has no sealed secret to sign with: "
+                    "run `segway-gateway platform set-secret`"
+                )
+            try:
+                secret = unseal(self._key, platform_code, sealed)
+            except SealBroken as err:
+                raise _NoTarget(str(err)) from err
+            target = self._targets[platform_code] = (platform.push_url.rstrip("/"), secret)
+        return target
