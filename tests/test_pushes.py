@@ -3,44 +3,73 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.sealing import seal
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.platforms import Platform
+from segway_gateway.gateway.store.tables import push_outbox
 from segway_gateway.gateway.store.vehicles import Vehicle
 from segway_gateway.webhooks.events import PushEvent, StatusPush
 from segway_gateway.webhooks.receiver import push_app
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
 from tests.harness import DOC_SECRET, RunningGateway, Seed, free_port, running
-from tests.processes import GATEWAY, cli_env
+from tests.processes import GATEWAY, cli_env, serving
 from tests.test_mqtt_link import UNLOCK, code_of, eventually
 
 FLEET = [str(869_900_000_000_000 + n) for n in range(3)]
 NOTHING = Seed(platforms={}, vehicles={})
 
 
-def seed_with_pushes(directory: Path, push_url: str) -> None:
-    """The platform with a push URL and its sealed secret, and its fleet."""
+def seed_with_pushes(
+    directory: Path,
+    push_url: str,
+    fleet: list[str] = FLEET,
+    platform_code: str = PLATFORM,
+    key_file: str = "gateway.key",
+) -> None:
+    """A platform with a push URL and its sealed secret, and its fleet."""
 
     async def seed() -> None:
-        key = load_key(directory / "gateway.key")
+        key = load_key(directory / key_file)
         async with Database(f"sqlite:///{directory / 'gateway.db'}") as db:
-            platform = Platform(PLATFORM, hash_secret(DOC_SECRET), push_url, 0)
-            await db.platforms.add(platform, seal(key, PLATFORM, DOC_SECRET))
-            await db.vehicles.add(*(Vehicle(code, PLATFORM, True, 0) for code in FLEET))
+            platform = Platform(platform_code, hash_secret(DOC_SECRET), push_url, 0)
+            await db.platforms.add(platform, seal(key, platform_code, DOC_SECRET))
+            await db.vehicles.add(*(Vehicle(code, platform_code, True, 0) for code in fleet))
 
     asyncio.run(seed())
+
+
+@contextlib.contextmanager
+def receiving(callback: Callable[[PushEvent], Awaitable[None]]) -> Iterator[str]:
+    """`push_app` with this callback on a free loopback port, in a thread; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(push_app(DOC_SECRET, callback), port=port, log_level="critical")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline, "the receiver did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 class Listener:
@@ -154,26 +183,71 @@ def test_a_push_refused_once_is_retried_5_s_later_with_the_same_event_id(
 ) -> None:
     seen: dict[str, list[float]] = {}
 
-    def refuse_first(event: PushEvent) -> None:
+    async def refuse_first(event: PushEvent) -> None:
         assert event.event_id is not None
         seen.setdefault(event.event_id, []).append(time.monotonic())
         if isinstance(event, StatusPush) and len(seen[event.event_id]) == 1:
             raise RuntimeError("receiver busy")
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(push_app(DOC_SECRET, refuse_first), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        seed_with_pushes(tmp_path, f"http://127.0.0.1:{port}")
+    with receiving(refuse_first) as url:
+        seed_with_pushes(tmp_path, url)
         for _ in running(tmp_path, NOTHING):
             eventually(
                 lambda: any(len(times) == 2 for times in seen.values()), "a retried status push"
             )
-        retried = next(times for times in seen.values() if len(times) == 2)
-        assert 4.5 <= retried[1] - retried[0] <= 15
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    retried = next(times for times in seen.values() if len(times) == 2)
+    assert 4.5 <= retried[1] - retried[0] <= 15
+
+
+def test_a_hanging_receiver_does_not_delay_another_platforms_pushes(tmp_path: Path) -> None:
+    arrived: list[float] = []
+
+    async def hang(_event: PushEvent) -> None:
+        await asyncio.sleep(60)
+
+    async def take(_event: PushEvent) -> None:
+        arrived.append(time.monotonic())
+
+    slow_fleet = [str(869_910_000_000_000 + n) for n in range(6)]
+    fast_fleet = [str(869_920_000_000_000 + n) for n in range(3)]
+    with receiving(hang) as slow_url, receiving(take) as fast_url:
+        seed_with_pushes(tmp_path, slow_url, slow_fleet, "A40001")
+        seed_with_pushes(tmp_path, fast_url, fast_fleet, "A40002")
+        for _ in running(tmp_path, NOTHING):
+            started = time.monotonic()
+            eventually(lambda: len(arrived) >= 2 * len(fast_fleet), "the other platform's pushes")
+            # its status and fix of every vehicle, well before the hanging ones time out (10 s)
+            assert arrived[-1] - started < 8
+
+
+def test_pushes_accepted_before_a_sigkill_are_delivered_after_the_restart(tmp_path: Path) -> None:
+    received: set[str] = set()
+
+    async def slowly(event: PushEvent) -> None:
+        await asyncio.sleep(0.05)
+        assert event.event_id is not None
+        received.add(event.event_id)
+
+    fleet = [str(869_930_000_000_000 + n) for n in range(100)]
+    db_url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    with receiving(slowly) as url:
+        seed_with_pushes(tmp_path, url, fleet, key_file="var/gateway.key")
+        with serving(db_url, tmp_path) as server:
+            eventually(lambda: len(received) >= 20, "the burst under way")
+            server.process.kill()  # SIGKILL: no shutdown, no last flush
+            server.process.wait(timeout=60)
+        accepted = outbox_events(db_url)
+        assert len(accepted) > len(received), "the kill came after the burst"
+        with serving(db_url, tmp_path):
+            eventually(lambda: accepted <= received, "every accepted push delivered", 120)
+
+
+def outbox_events(db_url: str) -> set[str]:
+    """The event ids of every push the outbox holds, whatever its state."""
+
+    async def read() -> set[str]:
+        async with Database(db_url) as db, db.engine.connect() as conn:
+            rows = await conn.execute(select(push_outbox.c.event_id))
+            return set(rows.scalars())
+
+    return asyncio.run(read())

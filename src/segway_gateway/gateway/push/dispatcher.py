@@ -29,7 +29,6 @@ RETRY_SECONDS = 5.0
 TIMEOUT_SECONDS = 10.0
 PER_PLATFORM = 4
 POLL_SECONDS = 1.0
-BATCH = 200
 
 
 class _NoTarget(Exception):
@@ -51,8 +50,8 @@ class PushDispatcher:
         self._wake = pushes_accepted
         self._clock = clock
         self._targets: dict[str, tuple[str, str]] = {}
-        self._limits: dict[str, asyncio.Semaphore] = {}
-        self._in_flight: set[int] = set()
+        self._in_flight: dict[str, set[int]] = {}
+        """Per platform: the outbox ids being delivered now (at most PER_PLATFORM)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
 
@@ -71,11 +70,16 @@ class PushDispatcher:
                 log.exception("reading the push outbox failed")
 
     async def deliver_due(self) -> None:
-        """Start delivering every push whose time has come (each at most once at a time)."""
+        """Start delivering due pushes, each platform up to its free slots: a platform whose
+        receiver hangs fills its own slots and never delays another's pushes."""
         now_ms = int(self._clock() * 1000)
-        for push in await self._db.outbox.due(now_ms, BATCH):
-            if push.id not in self._in_flight:
-                self._in_flight.add(push.id)
+        for platform_code in await self._db.outbox.due_platforms(now_ms):
+            busy = self._in_flight.setdefault(platform_code, set())
+            free = PER_PLATFORM - len(busy)
+            if free <= 0:
+                continue
+            for push in await self._db.outbox.due(now_ms, platform_code, free, busy):
+                busy.add(push.id)
                 task = asyncio.create_task(self._deliver(push), name=f"push-{push.event_id}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -88,14 +92,13 @@ class PushDispatcher:
 
     async def _deliver(self, push: OutboxPush) -> None:
         try:
-            limit = self._limits.setdefault(push.platform_code, asyncio.Semaphore(PER_PLATFORM))
-            async with limit:
-                attempt = await self._attempt(push)
+            attempt = await self._attempt(push)
             await self._db.outbox.record(push, attempt, *self._next(push, attempt))
         except Exception:
             log.exception("delivering push %s failed", push.event_id)
         finally:
-            self._in_flight.discard(push.id)
+            self._in_flight[push.platform_code].discard(push.id)
+            self._wake.set()  # a slot is free: look again
 
     async def _attempt(self, push: OutboxPush) -> Attempt:
         started = time.monotonic()

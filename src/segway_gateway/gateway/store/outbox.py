@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
@@ -72,11 +72,28 @@ class OutboxRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def due(self, now_ms: int, limit: int) -> list[OutboxPush]:
-        """Pending pushes whose time has come, oldest first."""
+    async def due_platforms(self, now_ms: int) -> list[str]:
+        """Platforms with pending pushes whose time has come."""
+        query = (
+            select(push_outbox.c.platform_code)
+            .where(push_outbox.c.state == PENDING, push_outbox.c.due_at <= now_ms)
+            .distinct()
+        )
+        async with self._engine.connect() as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def due(
+        self, now_ms: int, platform_code: str, limit: int, besides: Collection[int] = ()
+    ) -> list[OutboxPush]:
+        """A platform's pending pushes whose time has come, oldest first, but `besides`."""
         query = (
             select(push_outbox)
-            .where(push_outbox.c.state == PENDING, push_outbox.c.due_at <= now_ms)
+            .where(
+                push_outbox.c.state == PENDING,
+                push_outbox.c.due_at <= now_ms,
+                push_outbox.c.platform_code == platform_code,
+                push_outbox.c.id.notin_(besides),
+            )
             .order_by(push_outbox.c.id)
             .limit(limit)
         )
@@ -86,6 +103,11 @@ class OutboxRepo:
                 OutboxPush(r.id, r.event_id, r.platform_code, r.kind, r.form, r.attempts)
                 for r in rows
             ]
+
+    async def pending_count(self) -> int:
+        async with self._engine.connect() as conn:
+            query = select(func.count()).where(push_outbox.c.state == PENDING)
+            return int((await conn.execute(query)).scalar_one())
 
     async def record(
         self, push: OutboxPush, attempt: Attempt, state: str, due_at: int | None = None
