@@ -26,7 +26,7 @@ from segway_gateway.webhooks.events import PushEvent, StatusPush
 from segway_gateway.webhooks.receiver import push_app
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
 from tests.harness import DOC_SECRET, RunningGateway, Seed, free_port, running
-from tests.processes import GATEWAY, cli_env, serving
+from tests.processes import GATEWAY, cli, cli_env, ok, refused, serving
 from tests.test_mqtt_link import UNLOCK, code_of, eventually
 
 FLEET = [str(869_900_000_000_000 + n) for n in range(3)]
@@ -251,3 +251,43 @@ def outbox_events(db_url: str) -> set[str]:
             return set(rows.scalars())
 
     return asyncio.run(read())
+
+
+def test_push_log_lists_attempts_and_replay_sends_a_push_again(
+    pushing: RunningGateway, listener: Listener
+) -> None:
+    db = pushing.config.db_url
+    eventually(lambda: bool(listener.of("status", FLEET[0])), "a status push")
+    printed = ok(cli("push", "log", "--platform", PLATFORM, "--state", "delivered", db=db))
+    assert " HTTP 200 " in printed and f"status {FLEET[0]}" in printed
+    entries = [json.loads(line) for line in ok(cli("push", "log", "--json", db=db)).splitlines()]
+    event_id = next(e["event_id"] for e in entries if e["kind"] == "status")
+
+    assert ok(cli("push", "replay", event_id, db=db)).strip() == "1 pushes to send again"
+    eventually(
+        lambda: sum(line.get("eventId") == event_id for line in listener.lines) >= 2,
+        "the replayed push, with its event id",
+    )
+    assert ok(cli("push", "replay", "--dead", db=db)).strip() == "0 pushes to send again"
+    refused(cli("push", "replay", db=db), "say which pushes")
+
+
+def test_the_admin_api_lists_the_log_and_replays_a_time_range(
+    pushing: RunningGateway, listener: Listener
+) -> None:
+    base = f"{pushing.base_url}/admin/v1/platforms/{PLATFORM}/pushes"
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert httpx.get(base, timeout=30).status_code == 401
+    eventually(lambda: len(listener.lines) >= 6, "some pushes")
+    log = httpx.get(base, params={"state": "delivered"}, headers=headers, timeout=30).json()
+    assert log["attempts"] and all(e["attempt"]["http_status"] == 200 for e in log["attempts"])
+    bad = httpx.get(base, params={"state": "lost"}, headers=headers, timeout=30)
+    assert bad.status_code == 400
+
+    seen_before = len(listener.lines)
+    window = {"since": 0, "until": int(time.time() * 1000)}
+    replayed = httpx.post(f"{base}/replay", json=window, headers=headers, timeout=30).json()
+    assert replayed["replayed"] >= 6
+    eventually(lambda: len(listener.lines) >= seen_before + replayed["replayed"], "replayed")
+    nothing = httpx.post(f"{base}/replay", json={}, headers=headers, timeout=30)
+    assert nothing.status_code == 400 and "say which pushes" in nothing.json()["error"]

@@ -1,11 +1,16 @@
-"""`segway-gateway push listen`: receive the four pushes and print each one as it arrives."""
+"""`segway-gateway push`: receive pushes (`listen`), and a gateway's delivery log and replay."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
+
+from segway_gateway.cli.common import db_option, run_async, with_db
 
 if TYPE_CHECKING:
     from segway_gateway.webhooks.events import PushEvent
@@ -31,7 +36,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
 
 @click.group()
 def push() -> None:
-    """Receive pushes as an operator's backend would."""
+    """Pushes: receive them as an operator would; a gateway's delivery log and replay."""
 
 
 @push.command()
@@ -98,3 +103,62 @@ def _json_rejection(rejection: Rejection) -> None:
 
 def _text(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@push.command("log")
+@click.option("--platform", "platform_code", help="Only this platform's pushes.")
+@click.option("--state", type=click.Choice(["pending", "delivered", "dead"]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@db_option
+@run_async
+async def push_log(
+    platform_code: str | None, state: str | None, limit: int, as_json: bool, db_url: str
+) -> None:
+    """The delivery log of a gateway's pushes, newest attempt first."""
+    entries = await with_db(db_url, lambda db: db.outbox.log(platform_code, state, limit))
+    if not entries and not as_json:
+        click.echo("no push attempts")
+    for entry in entries:
+        attempt = entry.attempt
+        if as_json:
+            click.echo(json.dumps({**dataclasses.asdict(entry), "attempt": vars(attempt)}))
+            continue
+        when = datetime.fromtimestamp(attempt.at / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        status = attempt.http_status if attempt.http_status is not None else "-"
+        click.echo(
+            f"{when[:-4]}Z {entry.platform_code} {entry.kind} {entry.iot_code} {entry.event_id}"
+            f" {entry.state} HTTP {status} {attempt.latency_ms} ms {attempt.excerpt[:60]!r}"
+        )
+
+
+@push.command("replay")
+@click.argument("event_ids", nargs=-1)
+@click.option("--dead", is_flag=True, help="Every push given up.")
+@click.option("--platform", "platform_code", help="Only this platform's pushes.")
+@click.option("--since", type=click.DateTime(), help="Accepted at or after (UTC).")
+@click.option("--until", type=click.DateTime(), help="Accepted before (UTC).")
+@db_option
+@run_async
+async def push_replay(
+    event_ids: tuple[str, ...],
+    dead: bool,
+    platform_code: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    db_url: str,
+) -> None:
+    """Send pushes again (by event id, the dead ones, or a time range); a running gateway
+    delivers them within a second or two."""
+    from segway_gateway.gateway.store.outbox import Replay
+
+    selection = Replay(event_ids, dead, platform_code, _epoch_ms(since), _epoch_ms(until))
+    if not selection.selects_something():
+        raise click.UsageError("say which pushes: EVENT_ID…, --dead, --since or --until")
+    now_ms = int(time.time() * 1000)
+    count = await with_db(db_url, lambda db: db.outbox.replay(selection, now_ms))
+    click.echo(f"{count} pushes to send again")
+
+
+def _epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.replace(tzinfo=UTC).timestamp() * 1000)

@@ -19,6 +19,7 @@ from segway_gateway.gateway.routes import (
     health,
     link_status,
     oauth,
+    pushes,
     queries,
 )
 from segway_gateway.gateway.runtime import Gateway
@@ -51,7 +52,7 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    routers = (oauth, queries, commands, health, admin, geofences, link_status)
+    routers = (oauth, queries, commands, health, admin, geofences, link_status, pushes)
     for module in routers:
         app.include_router(module.router)
 

@@ -47,6 +47,34 @@ class Attempt:
     excerpt: str
 
 
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the delivery log: which push, where it stands, one attempt."""
+
+    event_id: str
+    platform_code: str
+    kind: str
+    iot_code: str
+    state: str
+    attempt: Attempt
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Which pushes to send again: by event id, the dead ones, a platform, a time range
+    (of acceptance, epoch ms); the conditions given all apply."""
+
+    event_ids: tuple[str, ...] = ()
+    dead: bool = False
+    platform_code: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def selects_something(self) -> bool:
+        bounds = (self.since_ms, self.until_ms)
+        return bool(self.event_ids or self.dead) or any(b is not None for b in bounds)
+
+
 async def enqueue(conn: AsyncConnection, pushes: Sequence[NewPush]) -> None:
     """Add pushes inside the caller's transaction (the one writing their cause)."""
     if pushes:
@@ -144,3 +172,61 @@ class OutboxRepo:
             return [
                 (r.event_id, Attempt(r.at, r.http_status, r.latency_ms, r.excerpt)) for r in rows
             ]
+
+    async def log(
+        self, platform_code: str | None = None, state: str | None = None, limit: int = 100
+    ) -> list[LogEntry]:
+        """The latest delivery attempts, newest first, with what each push was."""
+        query = (
+            select(
+                push_outbox.c.event_id,
+                push_outbox.c.platform_code,
+                push_outbox.c.kind,
+                push_outbox.c.form,
+                push_outbox.c.state,
+                push_attempts.c.at,
+                push_attempts.c.http_status,
+                push_attempts.c.latency_ms,
+                push_attempts.c.excerpt,
+            )
+            .join(push_outbox, push_outbox.c.id == push_attempts.c.outbox_id)
+            .order_by(push_attempts.c.id.desc())
+            .limit(limit)
+        )
+        if platform_code is not None:
+            query = query.where(push_outbox.c.platform_code == platform_code)
+        if state is not None:
+            query = query.where(push_outbox.c.state == state)
+        async with self._engine.connect() as conn:
+            return [
+                LogEntry(
+                    r.event_id,
+                    r.platform_code,
+                    r.kind,
+                    r.form.get("iotCode", ""),
+                    r.state,
+                    Attempt(r.at, r.http_status, r.latency_ms, r.excerpt),
+                )
+                for r in await conn.execute(query)
+            ]
+
+    async def replay(self, selection: Replay, now_ms: int) -> int:
+        """Send the selected pushes again from now (as new: two attempts); how many."""
+        conditions = [push_outbox.c.state != PENDING]
+        if selection.event_ids:
+            conditions.append(push_outbox.c.event_id.in_(selection.event_ids))
+        if selection.dead:
+            conditions.append(push_outbox.c.state == DEAD)
+        if selection.platform_code is not None:
+            conditions.append(push_outbox.c.platform_code == selection.platform_code)
+        if selection.since_ms is not None:
+            conditions.append(push_outbox.c.created_at >= selection.since_ms)
+        if selection.until_ms is not None:
+            conditions.append(push_outbox.c.created_at < selection.until_ms)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(push_outbox)
+                .where(*conditions)
+                .values(state=PENDING, due_at=now_ms, attempts=0)
+            )
+        return int(result.rowcount)

@@ -1,0 +1,63 @@
+"""The admin API of pushes: a platform's delivery log, and sending pushes again."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from segway_gateway.gateway.routes.admin import admin_endpoint, answer
+from segway_gateway.gateway.routes.body import read_body
+from segway_gateway.gateway.runtime import Gateway
+from segway_gateway.gateway.store.outbox import Replay
+
+router = APIRouter(prefix="/admin/v1", tags=["Admin"])
+
+_MAX_BODY = 64 * 1024
+
+
+class ReplayRequest(BaseModel):
+    """Which of the platform's pushes to send again; the conditions given all apply."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    event_ids: list[str] = Field(default_factory=list, alias="eventIds", max_length=10_000)
+    dead: bool = False
+    since: int | None = Field(default=None, ge=0, description="accepted at or after, epoch ms")
+    until: int | None = Field(default=None, ge=0, description="accepted before, epoch ms")
+
+
+async def delivery_log(request: Request, gateway: Gateway) -> Response:
+    code = request.path_params["platform_code"]
+    state = request.query_params.get("state")
+    if state not in (None, "pending", "delivered", "dead"):
+        raise ValueError("state is one of pending, delivered, dead")
+    limit = int(request.query_params.get("limit", "100"))
+    if not 1 <= limit <= 10_000:
+        raise ValueError("limit is 1 to 10000")
+    entries = await gateway.db.outbox.log(code, state, limit)
+    return answer(200, {"platform": code, "attempts": [asdict(e) for e in entries]})
+
+
+async def replay(request: Request, gateway: Gateway) -> Response:
+    code = request.path_params["platform_code"]
+    try:
+        wanted = ReplayRequest.model_validate_json(await read_body(request, _MAX_BODY))
+    except ValidationError as err:
+        raise ValueError(err.errors()[0]["msg"]) from err
+    selection = Replay(tuple(wanted.event_ids), wanted.dead, code, wanted.since, wanted.until)
+    if not selection.selects_something():
+        raise ValueError("say which pushes: eventIds, dead, since or until")
+    count = await gateway.db.outbox.replay(selection, int(time.time() * 1000))
+    gateway.fleet.pushes_accepted.set()
+    return answer(200, {"platform": code, "replayed": count})
+
+
+_PUSHES = "/platforms/{platform_code}/pushes"
+router.add_api_route(_PUSHES, admin_endpoint(delivery_log), methods=["GET"], summary="Delivery log")
+router.add_api_route(
+    _PUSHES + "/replay", admin_endpoint(replay), methods=["POST"], summary="Send pushes again"
+)
