@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -37,6 +38,11 @@ def test_demo_prints_working_credentials_and_honours_token_ttl(tmp_path: Path) -
                 "/api/v2/vehicle/query/current/status", params={"iotCode": iot_code.group(1)}
             )
             assert status.json()["data"]["locked"] is False
+            # the platform's pushes reach the built-in receiver, signature checked, and are shown
+            deadline = time.monotonic() + 60
+            while f"push status {iot_code.group(1)} online=True locked=False" not in server.log():
+                assert time.monotonic() < deadline, server.log()[-3000:]
+                time.sleep(0.2)
             fault = http.post(f"/admin/v1/vehicles/{iot_code.group(1)}/faults", json={})
             assert fault.status_code == 404, "no admin token configured: the admin API is off"
         server.stop()

@@ -91,7 +91,10 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if demo:
-        run_async(_seed_demo)(db_url, key_file)
+        from segway_gateway.gateway.demo_receiver import PREFIX
+
+        push_url = f"http://{host}:{port}{PREFIX}"
+        run_async(_seed_demo)(db_url, key_file, push_url)
     config = GatewayConfig(
         db_url=db_url,
         region=Region(region) if region else None,
@@ -105,6 +108,7 @@ def serve(
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         speedup=speedup,
         seed=seed,
+        demo_receiver_secret=DEMO_SECRET if demo else None,
     )
     if demo:
         _print_demo_help(host, port)
@@ -143,14 +147,14 @@ def _check_broker(url: str, key_file: Path) -> None:
         ) from err
 
 
-async def _seed_demo(db_url: str, key_file: Path) -> None:
+async def _seed_demo(db_url: str, key_file: Path, push_url: str) -> None:
     from segway_gateway.gateway.crypto import load_key
     from segway_gateway.gateway.store.db import Database
 
     async with Database(db_url) as db:
         if await db.platforms.list_all():
             return
-        await add_platform(db, load_key(key_file), DEMO_PLATFORM, DEMO_SECRET, None)
+        await add_platform(db, load_key(key_file), DEMO_PLATFORM, DEMO_SECRET, push_url)
         fleet = [str(DEMO_FIRST_VEHICLE + n) for n in range(DEMO_FLEET_SIZE)]
         await add_vehicles(db, fleet, DEMO_PLATFORM, active=True)
         click.echo(f"Seeded demo platform {DEMO_PLATFORM} with {DEMO_FLEET_SIZE} vehicles.")
@@ -163,6 +167,7 @@ def _print_demo_help(host: str, port: int) -> None:
 Demo platform: client_id={DEMO_PLATFORM} client_secret={DEMO_SECRET}
 Vehicles: {DEMO_FIRST_VEHICLE} .. {DEMO_FIRST_VEHICLE + DEMO_FLEET_SIZE - 1}
 API docs: {base}/docs
+Pushes: the demo platform's go to {base}/demo/pushes and show here as "push …" lines
 
 Try it:
   TOKEN=$(curl -s -X POST {base}/oauth/token -d client_id={DEMO_PLATFORM} \\

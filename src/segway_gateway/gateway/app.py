@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from segway_gateway.gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
+from segway_gateway.gateway.demo_receiver import demo_receiver
 from segway_gateway.gateway.routes import (
     admin,
     commands,
@@ -55,6 +56,8 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
     routers = (oauth, queries, commands, health, admin, geofences, link_status, pushes)
     for module in routers:
         app.include_router(module.router)
+    if config.demo_receiver_secret is not None:
+        app.include_router(demo_receiver(config.demo_receiver_secret))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
