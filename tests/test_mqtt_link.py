@@ -395,50 +395,42 @@ def test_vehicles_log_in_as_themselves_whatever_user_the_broker_url_names(
 
 
 def test_gateways_in_a_share_group_split_the_telemetry(tmp_path: Path) -> None:
-    """Two instances of one group: each status report reaches exactly one of them."""
-    url = shared_broker_url()
+    """Two instances of one group: each status report reaches exactly one of them. On a
+    broker of its own, so no other test's vehicles add to the count."""
     fleet = fresh_fleet(1)
-    group = f"test-{random.randrange(10**9)}"
+    key = load_key(tmp_path / "broker.key")
     reports = 200
-    first_dir, second_dir = tmp_path / "a", tmp_path / "b"
-    first_dir.mkdir()
-    second_dir.mkdir()
-    seed = seed_of(fleet)
-    with contextlib.ExitStack() as stack:
-        gateways = [
-            stack.enter_context(
-                contextlib.contextmanager(running)(
-                    d, seed, broker=url, share_group=group, simulate=False
+    with private_broker(tmp_path / "broker", key, fleet) as started:
+        address = Broker.from_url(started.url).as_user(GATEWAY_USER, gateway_password(key))
+        url = started.url.replace("mqtt://", f"mqtt://{GATEWAY_USER}:{address.password}@")
+        with contextlib.ExitStack() as stack:
+            gateways = []
+            for name in ("a", "b"):
+                (tmp_path / name).mkdir()
+                run = contextlib.contextmanager(running)(
+                    tmp_path / name, seed_of(fleet), broker=url, share_group="g", simulate=False
                 )
-            )
-            for d in (first_dir, second_dir)
-        ]
+                gateways.append(stack.enter_context(run))
 
-        def counts() -> list[int]:
-            return [g.gateway.fleet.received for g in gateways]
+            def counts() -> list[int]:
+                return [g.gateway.fleet.received for g in gateways]
 
-        settled = None  # the retained presence a subscription brings has arrived
-        while settled != counts():
-            settled = counts()
-            time.sleep(1.0)
-        before = counts()
+            async def publish() -> None:
+                session = MqttSession(address, "test-publisher", lambda *_: None, [])
+                await asyncio.wait_for(session.open(), 30)
+                payload = json.dumps(STATUS_REPORT).encode()
+                for _ in range(reports):
+                    session.publish(topic(fleet[0], Topic.STATUS), payload)
+                await asyncio.sleep(1.0)
+                await session.close()
 
-        async def publish() -> None:
-            session = MqttSession(Broker.from_url(url), f"test-{group}", lambda *_: None, [])
-            await asyncio.wait_for(session.open(), 30)
-            payload = json.dumps(STATUS_REPORT).encode()
-            for _ in range(reports):
-                session.publish(topic(fleet[0], Topic.STATUS), payload)
-            await asyncio.sleep(1.0)
-            await session.close()
+            before = counts()
+            asyncio.run(publish())
 
-        asyncio.run(publish())
+            def got() -> list[int]:
+                return [now - then for now, then in zip(counts(), before, strict=True)]
 
-        def got() -> list[int]:
-            return [now - then for now, then in zip(counts(), before, strict=True)]
-
-        eventually(lambda: sum(got()) >= reports, "every report consumed once")
-        time.sleep(0.5)
-        assert sum(got()) == reports  # once each, not twice
-        assert all(count > 0 for count in got())  # and by both instances
-        asyncio.run(clear_retained(Broker.from_url(url), fleet))
+            eventually(lambda: sum(got()) >= reports, "every report consumed once")
+            time.sleep(0.5)
+            assert sum(got()) == reports  # once each, not twice
+            assert all(count > 0 for count in got())  # and by both instances

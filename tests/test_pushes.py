@@ -8,6 +8,7 @@ import json
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -291,3 +292,32 @@ def test_the_admin_api_lists_the_log_and_replays_a_time_range(
     eventually(lambda: len(listener.lines) >= seen_before + replayed["replayed"], "replayed")
     nothing = httpx.post(f"{base}/replay", json={}, headers=headers, timeout=30)
     assert nothing.status_code == 400 and "say which pushes" in nothing.json()["error"]
+
+
+def test_a_durable_platform_keeps_trying_where_the_document_gives_up(tmp_path: Path) -> None:
+    """Two refused attempts: the document's policy gives up, the durable one waits 30 s."""
+
+    async def refuse(_event: PushEvent) -> None:
+        raise RuntimeError("receiver down")
+
+    durable_fleet, document_fleet = [str(869_940_000_000_000)], [str(869_950_000_000_000)]
+    db_url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    with receiving(refuse) as url:
+        seed_with_pushes(tmp_path, url, durable_fleet, "A50001")
+        seed_with_pushes(tmp_path, url, document_fleet, "A50002")
+        ok(cli("platform", "set-push-policy", "A50001", "durable", db=db_url))
+        with contextlib.contextmanager(running)(tmp_path, NOTHING) as server:
+            outbox = server.gateway.db.outbox
+
+            def refused_twice(platform: str) -> set[str]:
+                events = Counter(e.event_id for e in server.run(outbox.log(platform)))
+                return {event_id for event_id, attempts in events.items() if attempts >= 2}
+
+            for platform in ("A50001", "A50002"):
+                eventually(lambda p=platform: bool(refused_twice(p)), "a push refused twice", 60)
+            dead = server.run(outbox.log(state="dead"))
+            assert {entry.platform_code for entry in dead} == {"A50002"}
+            twice = refused_twice("A50001")
+            durable = [e for e in server.run(outbox.log("A50001")) if e.event_id in twice]
+            assert {entry.state for entry in durable} == {"pending"}
+    refused(cli("platform", "set-push-policy", "A99999", "durable", db=db_url), "no platform")

@@ -106,3 +106,15 @@ async def platform_remove(code: str, db_url: str) -> None:
     """Remove a platform with its vehicles and tokens."""
     await with_db(db_url, lambda db: db.platforms.remove(code))
     click.echo(f"platform {code} removed")
+
+
+@platform.command("set-push-policy")
+@click.argument("code")
+@click.argument("policy", type=click.Choice(["document", "durable"]))
+@db_option
+@run_async
+async def platform_set_push_policy(code: str, policy: str, db_url: str) -> None:
+    """How pushes that get no HTTP 200 are retried: `document` (once, 5 s later; the
+    default) or `durable` (10 more times over about 18 hours)."""
+    await with_db(db_url, lambda db: db.platforms.set_push_policy(code, policy))
+    click.echo(f"platform {code}: {policy} push policy")

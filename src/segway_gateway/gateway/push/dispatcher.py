@@ -1,7 +1,8 @@
 """Delivers the outbox: signs each push with its platform's secret and POSTs it.
 
-The document's policy: a push that gets no HTTP 200 is retried once, 5 s
-later; after that it is dead (kept in the outbox and the delivery log). Each
+By default the document's policy: a push that gets no HTTP 200 is retried
+once, 5 s later; after that it is dead (kept in the outbox and the delivery
+log). A platform may choose the durable policy instead (push/policy.py). Each
 platform has its own concurrency limit, so a slow receiver only slows its
 own pushes. Pushes stay in the outbox until an attempt is recorded, so a
 gateway that stops (or dies) delivers what was accepted when it starts again.
@@ -14,21 +15,28 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
 from segway_gateway.contract.signature import sign
+from segway_gateway.gateway.push.policy import DOCUMENT, next_wait
 from segway_gateway.gateway.sealing import SealBroken, unseal
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attempt, OutboxPush
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = 2
-RETRY_SECONDS = 5.0
 TIMEOUT_SECONDS = 10.0
 PER_PLATFORM = 4
 POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Target:
+    url: str
+    secret: str = field(repr=False)
+    policy: str
 
 
 class _NoTarget(Exception):
@@ -49,7 +57,7 @@ class PushDispatcher:
         self._key = key
         self._wake = pushes_accepted
         self._clock = clock
-        self._targets: dict[str, tuple[str, str]] = {}
+        self._targets: dict[str, _Target] = {}
         self._in_flight: dict[str, set[int]] = {}
         """Per platform: the outbox ids being delivered now (at most PER_PLATFORM)."""
         self._tasks: set[asyncio.Task[None]] = set()
@@ -92,46 +100,51 @@ class PushDispatcher:
 
     async def _deliver(self, push: OutboxPush) -> None:
         try:
-            attempt = await self._attempt(push)
-            await self._db.outbox.record(push, attempt, *self._next(push, attempt))
+            attempt, policy = await self._attempt(push)
+            await self._db.outbox.record(push, attempt, *self._next(push, attempt, policy))
         except Exception:
             log.exception("delivering push %s failed", push.event_id)
         finally:
             self._in_flight[push.platform_code].discard(push.id)
             self._wake.set()  # a slot is free: look again
 
-    async def _attempt(self, push: OutboxPush) -> Attempt:
+    async def _attempt(self, push: OutboxPush) -> tuple[Attempt, str]:
+        """One attempt, and the policy that decides what follows it."""
         started = time.monotonic()
         at = int(self._clock() * 1000)
+        policy = DOCUMENT
         try:
-            url, secret = await self._target(push.platform_code)
-            form = {**push.form, "signature": sign(push.form, secret)}
-            response = await self._http.post(f"{url}/v2/vehicle/{push.kind}", data=form)
+            target = await self._target(push.platform_code)
+            policy = target.policy
+            form = {**push.form, "signature": sign(push.form, target.secret)}
+            response = await self._http.post(f"{target.url}/v2/vehicle/{push.kind}", data=form)
             status, excerpt = response.status_code, response.text[:200]
         except _NoTarget as err:
             status, excerpt = None, str(err)[:200]
         except httpx.HTTPError as err:
             status, excerpt = None, f"{type(err).__name__}: {err}"[:200]
         latency = int((time.monotonic() - started) * 1000)
-        return Attempt(at, status, latency, excerpt)
+        return Attempt(at, status, latency, excerpt), policy
 
-    def _next(self, push: OutboxPush, attempt: Attempt) -> tuple[str, int | None]:
-        """(state, due again at) after an attempt, by the document's retry-once policy."""
+    def _next(self, push: OutboxPush, attempt: Attempt, policy: str) -> tuple[str, int | None]:
+        """(state, due again at) after an attempt."""
         if attempt.http_status == 200:
             return DELIVERED, None
-        if push.attempts + 1 < ATTEMPTS:
-            return PENDING, attempt.at + int(RETRY_SECONDS * 1000)
+        wait = next_wait(policy, push.attempts + 1)
+        if wait is not None:
+            return PENDING, attempt.at + int(wait * 1000)
         log.warning(
-            "push %s to %s given up after %d attempts: %s",
+            "push %s to %s given up after %d attempts (%s policy): %s",
             push.event_id,
             push.platform_code,
-            ATTEMPTS,
+            push.attempts + 1,
+            policy,
             attempt.http_status or attempt.excerpt,
         )
         return DEAD, None
 
-    async def _target(self, platform_code: str) -> tuple[str, str]:
-        """The platform's push URL and its recovered secret."""
+    async def _target(self, platform_code: str) -> _Target:
+        """The platform's push URL, its recovered secret and its delivery policy."""
         target = self._targets.get(platform_code)
         if target is None:
             platform = await self._db.platforms.get(platform_code)
@@ -147,5 +160,7 @@ class PushDispatcher:
                 secret = unseal(self._key, platform_code, sealed)
             except SealBroken as err:
                 raise _NoTarget(str(err)) from err
-            target = self._targets[platform_code] = (platform.push_url.rstrip("/"), secret)
+            policy = await self._db.platforms.push_policy(platform_code) or DOCUMENT
+            target = _Target(platform.push_url.rstrip("/"), secret, policy)
+            self._targets[platform_code] = target
         return target

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
-from segway_gateway.gateway.store.tables import platform_secrets, platforms
+from segway_gateway.gateway.store.tables import platform_secrets, platforms, push_policies
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,19 @@ class PlatformRepo:
             await conn.execute(
                 insert(platform_secrets).values(platform_code=code, sealed=sealed_secret)
             )
+
+    async def set_push_policy(self, code: str, policy: str) -> None:
+        async with self._engine.begin() as conn:
+            if await conn.scalar(select(platforms.c.code).where(platforms.c.code == code)) is None:
+                raise NotFound(f"no platform {code}")
+            await conn.execute(delete(push_policies).where(push_policies.c.platform_code == code))
+            await conn.execute(insert(push_policies).values(platform_code=code, policy=policy))
+
+    async def push_policy(self, code: str) -> str | None:
+        """The platform's delivery policy, if it chose one."""
+        async with self._engine.connect() as conn:
+            query = select(push_policies.c.policy).where(push_policies.c.platform_code == code)
+            return (await conn.execute(query)).scalar_one_or_none()
 
     async def sealed_secret(self, code: str) -> str | None:
         """The platform's sealed secret; None for a platform added before secrets were kept."""

@@ -74,6 +74,19 @@ platform_secrets = Table(
 """Each platform's client_secret sealed with the gateway key (see gateway/sealing.py), for
 signing pushes; a table of its own so databases made before it gain it on start."""
 
+push_policies = Table(
+    "push_policies",
+    metadata,
+    Column(
+        "platform_code",
+        String(64),
+        ForeignKey("platforms.code", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("policy", String(16), nullable=False),
+)
+"""Platforms that chose a delivery policy other than the document's (`durable`)."""
+
 push_outbox = Table(
     "push_outbox",
     metadata,
