@@ -90,6 +90,7 @@ def serve(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per push sent otherwise
     if demo:
         from segway_gateway.gateway.demo_receiver import PREFIX
 

@@ -77,10 +77,9 @@ class Gateway:
             await self.sim.stop()
             await self._port.drain()
         await self.fleet.stop()
+        self.pushes.stop()
         if self._pushing is not None:
-            self._pushing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pushing
+            await self._pushing
         await self.pushes.close()
         await self.db.close()
 

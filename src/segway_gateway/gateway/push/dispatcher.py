@@ -62,16 +62,20 @@ class PushDispatcher:
         """Per platform: the outbox ids being delivered now (at most PER_PLATFORM)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+        self._stopping = False
 
     def forget_targets(self) -> None:
         """Read push URLs and secrets again (the CLI may have changed them)."""
         self._targets.clear()
 
     async def run(self) -> None:
-        while True:
+        """Deliver until `stop()`; never cancelled mid-query (see `stop`)."""
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.deliver_due()
             except Exception:
@@ -92,7 +96,16 @@ class PushDispatcher:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
+    def stop(self) -> None:
+        """Ask `run` to return after its current round (it checks between rounds)."""
+        self._stopping = True
+        self._wake.set()
+
     async def close(self) -> None:
+        """Let deliveries under way finish (each is bounded by its timeout), then close.
+        A push cut short stays pending and goes out after the next start."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=TIMEOUT_SECONDS + 1)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
