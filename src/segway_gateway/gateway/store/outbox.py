@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
@@ -132,11 +132,6 @@ class OutboxRepo:
                 for r in rows
             ]
 
-    async def pending_count(self) -> int:
-        async with self._engine.connect() as conn:
-            query = select(func.count()).where(push_outbox.c.state == PENDING)
-            return int((await conn.execute(query)).scalar_one())
-
     async def record(
         self, push: OutboxPush, attempt: Attempt, state: str, due_at: int | None = None
     ) -> None:
@@ -158,20 +153,6 @@ class OutboxRepo:
             await conn.execute(
                 update(push_outbox).where(push_outbox.c.id == push.id).values(**values)
             )
-
-    async def attempts(self, platform_code: str) -> list[tuple[str, Attempt]]:
-        """The delivery log of a platform: (event id, attempt), oldest first."""
-        query = (
-            select(push_outbox.c.event_id, push_attempts)
-            .join(push_outbox, push_outbox.c.id == push_attempts.c.outbox_id)
-            .where(push_attempts.c.platform_code == platform_code)
-            .order_by(push_attempts.c.id)
-        )
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [
-                (r.event_id, Attempt(r.at, r.http_status, r.latency_ms, r.excerpt)) for r in rows
-            ]
 
     async def log(
         self, platform_code: str | None = None, state: str | None = None, limit: int = 100
