@@ -41,6 +41,23 @@ key_file_option = click.option(
     envvar="SEGWAY_GATEWAY_KEY_FILE",
     help="The gateway key (made on first use); env SEGWAY_GATEWAY_KEY overrides it.",
 )
+
+
+def _city(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from segway_gateway.sim.city import SHENZHEN, parse_bbox
+
+    try:
+        return SHENZHEN if value is None else parse_bbox(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+
+
+city_option = click.option(
+    "--city-bbox",
+    "city",
+    callback=_city,
+    help="Area the simulated vehicles ride in: SOUTH,WEST,NORTH,EAST [default: central Shenzhen].",
+)
 admin_token_option = click.option(
     "--admin-token",
     envvar=ADMIN_TOKEN_ENV,

@@ -6,10 +6,17 @@ import asyncio
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-from segway_gateway.cli.common import ADMIN_TOKEN_ENV, db_option, key_file_option, run_async
+from segway_gateway.cli.common import (
+    ADMIN_TOKEN_ENV,
+    city_option,
+    db_option,
+    key_file_option,
+    run_async,
+)
 from segway_gateway.cli.platform import add_platform
 from segway_gateway.cli.vehicle import add_vehicles
 from segway_gateway.contract.regions import Region
@@ -54,6 +61,7 @@ PREFLIGHT_SECONDS = 5.0
     "[default: yes without --broker, no with it].",
 )
 @key_file_option
+@city_option
 @click.option("--demo", is_flag=True, help="Seed a demo platform and fleet; riders ride them.")
 @click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
 @click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
@@ -74,6 +82,7 @@ def serve(
     share_group: str | None,
     simulate: bool | None,
     key_file: Path,
+    city: Any,
     demo: bool,
     speedup: float,
     seed: int,
@@ -109,6 +118,7 @@ def serve(
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         speedup=speedup,
         seed=seed,
+        city=city,
         demo_receiver_secret=DEMO_SECRET if demo else None,
     )
     if demo:

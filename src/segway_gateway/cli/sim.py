@@ -7,12 +7,14 @@ import logging
 import resource
 import signal
 from pathlib import Path
+from typing import Any
 
 import click
 
 from segway_gateway.cli.common import (
     admin_call,
     admin_token_option,
+    city_option,
     db_option,
     key_file_option,
     run_async,
@@ -128,6 +130,7 @@ sim.add_command(_event_command("fault-code", "fault code", "fault-codes"))
     type=click.FloatRange(1, 3600),
     help="Seconds between lines saying whether the fleet keeps its schedule.",
 )
+@city_option
 @db_option
 @key_file_option
 def sim_run(
@@ -139,6 +142,7 @@ def sim_run(
     autopilot: bool,
     riding: bool,
     report_every: float,
+    city: Any,
     db_url: str,
     key_file: Path,
 ) -> None:
@@ -182,6 +186,7 @@ def sim_run(
             seed=seed,
             autopilot=autopilot,
             riding=riding,
+            city=city,
             report_every=report_every,
             report=click.echo,
         )

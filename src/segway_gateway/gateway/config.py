@@ -9,6 +9,7 @@ from segway_gateway.contract.regions import Region
 from segway_gateway.gateway.auth import DEFAULT_TTL
 from segway_gateway.gateway.fleet import DEFAULT_COMMAND_TIMEOUT
 from segway_gateway.gateway.store.db import DEFAULT_URL
+from segway_gateway.sim.city import SHENZHEN, City
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class GatewayConfig:
     admin_token: str | None = None
     """Bearer token of the admin API (fault injection); None turns that API off."""
     speedup: float = 1.0
+    city: City = SHENZHEN
+    """The area the simulated vehicles ride in."""
     seed: int = 0
     broker: str | None = None
     """`mqtt://host:port` of the vehicles' broker; None links vehicles in process."""

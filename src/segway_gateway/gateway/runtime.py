@@ -52,6 +52,7 @@ class Gateway:
                 seed=config.seed,
                 speedup=config.speedup,
                 autopilot=config.autopilot,
+                city=config.city,
             )
             self.faults = FaultInjector(self.sim, self.link, self.fleet)
 

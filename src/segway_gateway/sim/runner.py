@@ -18,6 +18,7 @@ from segway_gateway.gateway.clock import system_clock
 from segway_gateway.gateway.link.mqtt_device import MqttPort
 from segway_gateway.gateway.link.mqtt_session import Broker
 from segway_gateway.gateway.store.db import Database
+from segway_gateway.sim.city import SHENZHEN, City
 from segway_gateway.sim.fleet import SimFleet
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ async def run_fleet(
     seed: int = 0,
     autopilot: bool = False,
     riding: bool = False,
+    city: City = SHENZHEN,
     report_every: float = REPORT_SECONDS,
     report: Callable[[str], None] = print,
 ) -> None:
@@ -52,7 +54,7 @@ async def run_fleet(
     async with Database(db_url) as db:
         await db.create_schema()
         fleet = SimFleet(
-            port, db.sim, system_clock, seed=seed, speedup=speedup, autopilot=autopilot
+            port, db.sim, system_clock, seed=seed, speedup=speedup, autopilot=autopilot, city=city
         )
         started = time.monotonic()
         await fleet.start(iot_codes)
