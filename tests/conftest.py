@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import httpx
 import pytest
 
 from tests.harness import DOC_SECRET, RunningGateway, Seed, running
+from tests.processes import require_service
 
 PLATFORM = "A20081"
 OTHER_PLATFORM = "A30001"
@@ -19,6 +22,8 @@ FIRST_VEHICLE = 861477038719116
 FLEET_SIZE = 400
 OTHER_VEHICLE = "861477038799001"
 ADMIN_TOKEN = "test-admin-token"
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
 INACTIVE_VEHICLE = "861477038799002"
 EUROPE_VEHICLE = "861477038799003"
 
@@ -84,3 +89,35 @@ def other_api(server: RunningGateway) -> Iterator[httpx.Client]:
 @pytest.fixture
 def tmp_db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    import asyncpg
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", database="postgres"
+        )
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    name = f"segway_test_{uuid.uuid4().hex[:16]}"
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'gateway.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

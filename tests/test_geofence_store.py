@@ -14,7 +14,6 @@ from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.geofences import Geofence
 from segway_gateway.gateway.store.platforms import Platform
-from tests.test_persistence import postgres_url  # noqa: F401 (fixture)
 
 PLATFORM = "A20081"
 OTHER_PLATFORM = "A30001"
@@ -26,14 +25,6 @@ TRIANGLE = {
     "type": "Polygon",
     "coordinates": [[[113.0, 21.0], [115.0, 21.0], [115.0, 23.0], [113.0, 21.0]]],
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'zones.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def zone(name: str, platform: str = PLATFORM) -> Geofence:
@@ -64,8 +55,8 @@ async def repository_story(url: str) -> None:
         assert [g.name for g in await db.geofences.list_all()] == ["station"]
 
 
-def test_zones_are_stored_unique_per_platform_and_go_with_it(store_url: str) -> None:
-    asyncio.run(repository_story(store_url))
+def test_zones_are_stored_unique_per_platform_and_go_with_it(db_url: str) -> None:
+    asyncio.run(repository_story(db_url))
 
 
 async def loaded_after_restart(url: str, tmp_path: Path) -> None:
@@ -82,5 +73,5 @@ async def loaded_after_restart(url: str, tmp_path: Path) -> None:
         await gateway.stop()
 
 
-def test_a_started_gateway_loads_the_stored_zones(store_url: str, tmp_path: Path) -> None:
-    asyncio.run(loaded_after_restart(store_url, tmp_path))
+def test_a_started_gateway_loads_the_stored_zones(db_url: str, tmp_path: Path) -> None:
+    asyncio.run(loaded_after_restart(db_url, tmp_path))

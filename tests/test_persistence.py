@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,6 @@ from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.tables import metadata
 from tests.processes import cli, ok, require_service, serving
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
 PLATFORM = "A20081"
 SECRET = "S"
 VEHICLE = "861477038719116"
@@ -113,37 +110,6 @@ async def stored_rows(db_url: str) -> tuple[dict[str, Any], str]:
 
 
 # The story ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, dropped afterwards."""
-    require_service("PostgreSQL", PG_HOST, PG_PORT)
-    import asyncpg
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(
-            host=PG_HOST, port=PG_PORT, user="postgres", database="postgres"
-        )
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    name = f"segway_test_{uuid.uuid4().hex[:16]}"
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gateway.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.sealing import seal
 from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.outbox import LogQuery
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.tables import push_outbox
 from segway_gateway.gateway.store.vehicles import Vehicle
@@ -172,7 +173,7 @@ def test_alerts_raised_and_cleared_are_pushed(pushing: RunningGateway, listener:
 
 def test_the_delivery_log_keeps_every_attempt(pushing: RunningGateway, listener: Listener) -> None:
     eventually(lambda: len(listener.lines) >= 6, "some pushes")
-    log = pushing.run(pushing.gateway.db.outbox.log(PLATFORM, limit=10_000))
+    log = pushing.run(pushing.gateway.db.outbox.log(LogQuery(PLATFORM, limit=10_000)))
     assert log and all(entry.attempt.http_status == 200 for entry in log)
     assert {entry.event_id for entry in log} >= {
         str(line["eventId"]) for line in listener.lines[:6]
@@ -272,6 +273,17 @@ def test_push_log_lists_attempts_and_replay_sends_a_push_again(
     assert ok(cli("push", "replay", "--dead", db=db)).strip() == "0 pushes to send again"
     refused(cli("push", "replay", db=db), "say which pushes")
 
+    def attempts_of_the_push(*window: str) -> list[dict[str, object]]:
+        printed = ok(cli("push", "log", "--event", event_id, "--json", *window, db=db))
+        return [json.loads(line) for line in printed.splitlines()]
+
+    eventually(lambda: len(attempts_of_the_push()) == 2, "both attempts in the log")
+    assert {e["event_id"] for e in attempts_of_the_push()} == {event_id}
+    assert attempts_of_the_push("--until", "2000-01-01") == []
+    assert attempts_of_the_push("--since", "2099-01-01") == []
+    later = ok(cli("push", "log", "--since", "2099-01-01", db=db))
+    assert later.strip() == "no push attempts"
+
 
 def test_the_admin_api_lists_the_log_and_replays_a_time_range(
     pushing: RunningGateway, listener: Listener
@@ -284,6 +296,14 @@ def test_the_admin_api_lists_the_log_and_replays_a_time_range(
     assert log["attempts"] and all(e["attempt"]["http_status"] == 200 for e in log["attempts"])
     bad = httpx.get(base, params={"state": "lost"}, headers=headers, timeout=30)
     assert bad.status_code == 400
+    bad = httpx.get(base, params={"since": "yesterday"}, headers=headers, timeout=30)
+    assert bad.status_code == 400 and "since is a whole number" in bad.json()["error"]
+    one = log["attempts"][-1]
+    only = {"eventId": one["event_id"], "until": one["attempt"]["at"] + 1}
+    mine = httpx.get(base, params=only, headers=headers, timeout=30).json()["attempts"]
+    assert [e["event_id"] for e in mine] == [one["event_id"]]
+    future = {"since": int(time.time() * 1000) + 3_600_000}
+    assert httpx.get(base, params=future, headers=headers, timeout=30).json()["attempts"] == []
 
     seen_before = len(listener.lines)
     window = {"since": 0, "until": int(time.time() * 1000)}
@@ -310,14 +330,14 @@ def test_a_durable_platform_keeps_trying_where_the_document_gives_up(tmp_path: P
             outbox = server.gateway.db.outbox
 
             def refused_twice(platform: str) -> set[str]:
-                events = Counter(e.event_id for e in server.run(outbox.log(platform)))
+                events = Counter(e.event_id for e in server.run(outbox.log(LogQuery(platform))))
                 return {event_id for event_id, attempts in events.items() if attempts >= 2}
 
             for platform in ("A50001", "A50002"):
                 eventually(lambda p=platform: bool(refused_twice(p)), "a push refused twice", 60)
-            dead = server.run(outbox.log(state="dead"))
+            dead = server.run(outbox.log(LogQuery(state="dead")))
             assert {entry.platform_code for entry in dead} == {"A50002"}
             twice = refused_twice("A50001")
-            durable = [e for e in server.run(outbox.log("A50001")) if e.event_id in twice]
+            durable = [e for e in server.run(outbox.log(LogQuery("A50001"))) if e.event_id in twice]
             assert {entry.state for entry in durable} == {"pending"}
     refused(cli("platform", "set-push-policy", "A99999", "durable", db=db_url), "no platform")

@@ -108,15 +108,28 @@ def _text(value: object) -> str:
 @push.command("log")
 @click.option("--platform", "platform_code", help="Only this platform's pushes.")
 @click.option("--state", type=click.Choice(["pending", "delivered", "dead"]))
+@click.option("--event", "event_id", help="Only the attempts of this push (its eventId).")
+@click.option("--since", type=click.DateTime(), help="Attempts at or after (UTC).")
+@click.option("--until", type=click.DateTime(), help="Attempts before (UTC).")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @db_option
 @run_async
 async def push_log(
-    platform_code: str | None, state: str | None, limit: int, as_json: bool, db_url: str
+    platform_code: str | None,
+    state: str | None,
+    event_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    as_json: bool,
+    db_url: str,
 ) -> None:
     """The delivery log of a gateway's pushes, newest attempt first."""
-    entries = await with_db(db_url, lambda db: db.outbox.log(platform_code, state, limit))
+    from segway_gateway.gateway.store.outbox import LogQuery
+
+    wanted = LogQuery(platform_code, state, event_id, _epoch_ms(since), _epoch_ms(until), limit)
+    entries = await with_db(db_url, lambda db: db.outbox.log(wanted))
     if not entries and not as_json:
         click.echo("no push attempts")
     for entry in entries:

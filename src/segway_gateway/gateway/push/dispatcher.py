@@ -6,6 +6,10 @@ log). A platform may choose the durable policy instead (push/policy.py). Each
 platform has its own concurrency limit, so a slow receiver only slows its
 own pushes. Pushes stay in the outbox until an attempt is recorded, so a
 gateway that stops (or dies) delivers what was accepted when it starts again.
+
+Gateway instances sharing one database share its outbox: each claims the
+pushes it sends for a lease (OutboxRepo.claim), so a push goes out once; one
+claimed by an instance that dies goes out again when its lease ends.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attemp
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10.0
+"""The whole of one attempt, connecting included."""
+LEASE_MS = int(TIMEOUT_SECONDS * 1000) + 5000
+"""How long a claimed push is this instance's: an attempt, then recording it."""
 PER_PLATFORM = 4
 POLL_SECONDS = 1.0
 
@@ -59,7 +66,7 @@ class PushDispatcher:
         self._clock = clock
         self._targets: dict[str, _Target] = {}
         self._in_flight: dict[str, set[int]] = {}
-        """Per platform: the outbox ids being delivered now (at most PER_PLATFORM)."""
+        """Per platform: the outbox ids this instance is delivering (at most PER_PLATFORM)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
         self._stopping = False
@@ -90,7 +97,7 @@ class PushDispatcher:
             free = PER_PLATFORM - len(busy)
             if free <= 0:
                 continue
-            for push in await self._db.outbox.due(now_ms, platform_code, free, busy):
+            for push in await self._db.outbox.claim(now_ms, platform_code, free, LEASE_MS):
                 busy.add(push.id)
                 task = asyncio.create_task(self._deliver(push), name=f"push-{push.event_id}")
                 self._tasks.add(task)
@@ -103,7 +110,7 @@ class PushDispatcher:
 
     async def close(self) -> None:
         """Let deliveries under way finish (each is bounded by its timeout), then close.
-        A push cut short stays pending and goes out after the next start."""
+        A push cut short stays pending and goes out when its lease ends."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=TIMEOUT_SECONDS + 1)
         for task in list(self._tasks):
@@ -130,10 +137,13 @@ class PushDispatcher:
             target = await self._target(push.platform_code)
             policy = target.policy
             form = {**push.form, "signature": sign(push.form, target.secret)}
-            response = await self._http.post(f"{target.url}/v2/vehicle/{push.kind}", data=form)
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                response = await self._http.post(f"{target.url}/v2/vehicle/{push.kind}", data=form)
             status, excerpt = response.status_code, response.text[:200]
         except _NoTarget as err:
             status, excerpt = None, str(err)[:200]
+        except TimeoutError:
+            status, excerpt = None, f"no answer within {TIMEOUT_SECONDS:g} s"
         except httpx.HTTPError as err:
             status, excerpt = None, f"{type(err).__name__}: {err}"[:200]
         latency = int((time.monotonic() - started) * 1000)

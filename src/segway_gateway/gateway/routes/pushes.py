@@ -7,13 +7,14 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
 from segway_gateway.gateway.routes.admin import admin_endpoint, answer
 from segway_gateway.gateway.routes.body import read_body
 from segway_gateway.gateway.runtime import Gateway
-from segway_gateway.gateway.store.outbox import Replay
+from segway_gateway.gateway.store.outbox import LogQuery, Replay
 
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])
 
@@ -32,14 +33,28 @@ class ReplayRequest(BaseModel):
 
 async def delivery_log(request: Request, gateway: Gateway) -> Response:
     code = request.path_params["platform_code"]
-    state = request.query_params.get("state")
+    query = request.query_params
+    state = query.get("state")
     if state not in (None, "pending", "delivered", "dead"):
         raise ValueError("state is one of pending, delivered, dead")
-    limit = int(request.query_params.get("limit", "100"))
-    if not 1 <= limit <= 10_000:
+    limit = _whole(query, "limit", 100)
+    if limit is None or not 1 <= limit <= 10_000:
         raise ValueError("limit is 1 to 10000")
-    entries = await gateway.db.outbox.log(code, state, limit)
+    wanted = LogQuery(
+        code, state, query.get("eventId"), _whole(query, "since"), _whole(query, "until"), limit
+    )
+    entries = await gateway.db.outbox.log(wanted)
     return answer(200, {"platform": code, "attempts": [asdict(e) for e in entries]})
+
+
+def _whole(query: QueryParams, name: str, default: int | None = None) -> int | None:
+    """A query parameter that must be a whole number (epoch ms, a count), if given."""
+    text = query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{name} is a whole number, not {text[:40]!r}")
+    return int(text)
 
 
 async def replay(request: Request, gateway: Gateway) -> Response:

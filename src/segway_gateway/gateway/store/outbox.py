@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,19 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class LogQuery:
+    """Which attempts of the delivery log to list: every condition given applies; times
+    are of the attempt, epoch ms (since inclusive, until exclusive)."""
+
+    platform_code: str | None = None
+    state: str | None = None
+    event_id: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
 class Replay:
     """Which pushes to send again: by event id, the dead ones, a platform, a time range
     (of acceptance, epoch ms); the conditions given all apply."""
@@ -110,27 +123,39 @@ class OutboxRepo:
         async with self._engine.connect() as conn:
             return list((await conn.execute(query)).scalars())
 
-    async def due(
-        self, now_ms: int, platform_code: str, limit: int, besides: Collection[int] = ()
+    async def claim(
+        self, now_ms: int, platform_code: str, limit: int, lease_ms: int
     ) -> list[OutboxPush]:
-        """A platform's pending pushes whose time has come, oldest first, but `besides`."""
-        query = (
-            select(push_outbox)
+        """Take up to `limit` of a platform's due pushes, oldest first, for `lease_ms`.
+
+        Claiming moves a push's due time past the lease, so no other dispatcher
+        (another gateway instance on the same database) takes it meanwhile; on
+        PostgreSQL, rows another instance is claiming at this moment are skipped
+        rather than waited for. A push whose claimer dies before recording an
+        attempt falls due again when the lease ends.
+        """
+        claimable = (
+            select(push_outbox.c.id)
             .where(
                 push_outbox.c.state == PENDING,
                 push_outbox.c.due_at <= now_ms,
                 push_outbox.c.platform_code == platform_code,
-                push_outbox.c.id.notin_(besides),
             )
             .order_by(push_outbox.c.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(query)
-            return [
-                OutboxPush(r.id, r.event_id, r.platform_code, r.kind, r.form, r.attempts)
-                for r in rows
-            ]
+        claiming = (
+            update(push_outbox)
+            .where(push_outbox.c.id.in_(claimable.scalar_subquery()))
+            .values(due_at=now_ms + lease_ms)
+            .returning(push_outbox)
+        )
+        async with self._engine.begin() as conn:
+            rows = sorted((await conn.execute(claiming)).all(), key=lambda row: row.id)
+        return [
+            OutboxPush(r.id, r.event_id, r.platform_code, r.kind, r.form, r.attempts) for r in rows
+        ]
 
     async def record(
         self, push: OutboxPush, attempt: Attempt, state: str, due_at: int | None = None
@@ -154,10 +179,8 @@ class OutboxRepo:
                 update(push_outbox).where(push_outbox.c.id == push.id).values(**values)
             )
 
-    async def log(
-        self, platform_code: str | None = None, state: str | None = None, limit: int = 100
-    ) -> list[LogEntry]:
-        """The latest delivery attempts, newest first, with what each push was."""
+    async def log(self, wanted: LogQuery) -> list[LogEntry]:
+        """The latest delivery attempts that match, newest first, with what each push was."""
         query = (
             select(
                 push_outbox.c.event_id,
@@ -172,12 +195,18 @@ class OutboxRepo:
             )
             .join(push_outbox, push_outbox.c.id == push_attempts.c.outbox_id)
             .order_by(push_attempts.c.id.desc())
-            .limit(limit)
+            .limit(wanted.limit)
         )
-        if platform_code is not None:
-            query = query.where(push_outbox.c.platform_code == platform_code)
-        if state is not None:
-            query = query.where(push_outbox.c.state == state)
+        if wanted.platform_code is not None:
+            query = query.where(push_outbox.c.platform_code == wanted.platform_code)
+        if wanted.state is not None:
+            query = query.where(push_outbox.c.state == wanted.state)
+        if wanted.event_id is not None:
+            query = query.where(push_outbox.c.event_id == wanted.event_id)
+        if wanted.since_ms is not None:
+            query = query.where(push_attempts.c.at >= wanted.since_ms)
+        if wanted.until_ms is not None:
+            query = query.where(push_attempts.c.at < wanted.until_ms)
         async with self._engine.connect() as conn:
             return [
                 LogEntry(
