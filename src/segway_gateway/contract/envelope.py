@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from segway_gateway.contract.codes import Code
 
@@ -17,14 +17,18 @@ LOWER_SUCCESS_MSG = "success"
 
 
 class Envelope(BaseModel):
-    """An API response as it travels; `resId` is the battery-info example's name for `opId`."""
+    """An API response as it travels; `resId` is the battery-info example's name for `opId`.
 
-    model_config = ConfigDict(extra="allow")
+    The SDK returns it for calls without data (controls, settings) and attaches it
+    to the data of queries (`status.envelope.op_id`).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
     code: int
     msg: str
     data: Any = None
     t: int
-    opId: str
+    op_id: str = Field(alias="opId")
 
 
 def new_op_id() -> str:

@@ -16,10 +16,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictInt,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from segway_gateway.contract.envelope import Envelope
 
 IOT_CODE_MAX_LENGTH = 32
 _IOT_CODE = re.compile(rf"[0-9]{{1,{IOT_CODE_MAX_LENGTH}}}")
@@ -261,7 +264,23 @@ class OAuthError(BaseModel):
     error_description: str
 
 
-class StatusData(_Wire):
+class _Answer(_Wire):
+    """`data` of a query; the SDK attaches the envelope it came in (op id, time)."""
+
+    _envelope: Envelope | None = PrivateAttr(default=None)
+
+    @property
+    def envelope(self) -> Envelope:
+        """The answer's `{code, msg, t, opId}`; only on results the SDK returned."""
+        if self._envelope is None:
+            raise AttributeError("only results returned by the SDK carry their envelope")
+        return self._envelope
+
+    def attach(self, envelope: Envelope) -> None:
+        self._envelope = envelope
+
+
+class StatusData(_Answer):
     """`data` of the status query; range is sent under both of the document's names."""
 
     iot_code: str
@@ -280,7 +299,7 @@ class StatusData(_Wire):
     status_utc_time: int
 
 
-class LocationData(_Wire):
+class LocationData(_Answer):
     """`data` of the location query; the time is sent as `gpsUtcTime` and `gpsUTCTime`."""
 
     iot_code: str
@@ -303,7 +322,7 @@ class BatteryPack(_Wire):
     temperatrue: int
 
 
-class BatteryInfoData(_Wire):
+class BatteryInfoData(_Answer):
     """`data` of the battery-info query."""
 
     iot_code: str
@@ -317,7 +336,7 @@ class BatteryInfoData(_Wire):
     battery_data: list[BatteryPack]
 
 
-class BluetoothKeyData(_Wire):
+class BluetoothKeyData(_Answer):
     """`data` of the bluetooth-key query."""
 
     iot_code: str

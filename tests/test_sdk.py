@@ -1,0 +1,404 @@
+"""The SDK against a running gateway on loopback: every method, both twins, every error
+family, tokens under concurrency, retries and regions."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import segway_gateway
+from segway_gateway import (
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    DeviceNotFoundError,
+    DeviceRefusedError,
+    DeviceUnavailableError,
+    LampEffect,
+    ParameterError,
+    RestrictedError,
+    RetryPolicy,
+    SegwayError,
+    ServerError,
+    TransportError,
+)
+from segway_gateway.client import operations as ops
+from segway_gateway.client.errors import FAMILIES
+from segway_gateway.contract import paths
+from segway_gateway.contract.codes import Code
+from segway_gateway.sim.faults import Fault
+from tests.conftest import (
+    ADMIN_TOKEN,
+    EUROPE_PLATFORM,
+    INACTIVE_VEHICLE,
+    OTHER_SECRET,
+    OTHER_VEHICLE,
+    PLATFORM,
+    SEED,
+)
+from tests.harness import DOC_SECRET, RunningGateway, free_port, running
+
+QUICK = RetryPolicy(attempts=3, backoff=0.01, cap=0.05)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """A gateway of its own: tests here move its clock and break its services."""
+    yield from running(
+        tmp_path_factory.mktemp("sdk"), SEED, command_timeout=1.0, admin_token=ADMIN_TOKEN
+    )
+
+
+@pytest.fixture
+def client(gateway: RunningGateway) -> Iterator[Client]:
+    with Client(PLATFORM, DOC_SECRET, gateway.base_url, retry=QUICK) as api:
+        yield api
+
+
+class Counting:
+    """httpx event hooks that count requests per path (the SDK's real traffic)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> None:
+        self.paths.append(request.url.path)
+
+    async def hook(self, request: httpx.Request) -> None:
+        self(request)
+
+    def count(self, path: str) -> int:
+        return self.paths.count(path)
+
+
+def sim_settings(gateway: RunningGateway, iot_code: str) -> dict[str, Any]:
+    assert gateway.gateway.sim is not None
+    settings: dict[str, Any] = gateway.gateway.sim.vehicle(iot_code).state.settings
+    return settings
+
+
+@pytest.fixture
+def fault(gateway: RunningGateway) -> Iterator[Callable[[str, Fault], None]]:
+    faults = gateway.gateway.faults
+    assert faults is not None
+    touched: list[str] = []
+
+    def inject(iot_code: str, kind: Fault) -> None:
+        touched.append(iot_code)
+        gateway.call(lambda: faults.inject(iot_code, kind))
+
+    yield inject
+    for iot_code in touched:
+        gateway.call(lambda code=iot_code: faults.clear(code))
+
+
+# Every method, both twins ------------------------------------------------------
+
+
+class Awaiting:
+    """A `Client` whose methods are awaited like `AsyncClient`'s, so one story runs on both."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        async def awaited(*args: Any, **kwargs: Any) -> Any:
+            return method(*args, **kwargs)
+
+        return awaited
+
+
+async def every_method(api: Any, gateway: RunningGateway, iot_code: str) -> None:
+    status = await api.status(iot_code)
+    assert status.iot_code == iot_code and status.locked is True and status.online is True
+    assert 0 <= status.power_percent <= 100 and status.remaining_range >= 0
+    assert status.envelope.code == 0 and status.envelope.msg == "Success"
+    assert len(status.envelope.op_id) == 36 and status.envelope.t > 1_700_000_000_000
+
+    fix = await api.location(iot_code)
+    assert fix.iot_code == iot_code and -90 <= fix.latitude <= 90
+    fresh = await api.location(iot_code, realtime=True)
+    assert fresh.gps_utc_time >= fix.gps_utc_time and fresh.envelope.msg == "success"
+
+    battery = await api.battery(iot_code)
+    assert battery.battery_data and battery.battery_count == len(battery.battery_data)
+    assert 0 <= battery.battery_data[0].battery_percent <= 100
+
+    assert (await api.unlock(iot_code)).code == 0
+    assert (await api.status(iot_code)).locked is False
+    assert (await api.open_battery_cover(iot_code)).msg == "Success"
+    assert (await api.find(iot_code)).code == 0
+    assert (await api.sound(iot_code, ops.ALARM)).code == 0
+    assert (await api.lock(iot_code)).code == 0
+    assert (await api.status(iot_code)).locked is True
+
+    await api.set_bluetooth_key(iot_code, "4BKNwi77")
+    assert (await api.bluetooth_key(iot_code)).key == "4BKNwi77"
+    await api.set_interval(iot_code, location_locked=600, status_riding=15)
+    await api.set_switch(iot_code, alert_sensitivity=3, low_power_value=20)
+    await api.set_able_switch(iot_code, kickstand_check=True, low_power_switch=False)
+    await api.set_sound(iot_code, enabled=True, volume=2, sounds={"toot": False, "locked": None})
+    await api.set_ambient(iot_code, bright=2, parking=LampEffect(mode=2, color=3))
+    settings = sim_settings(gateway, iot_code)
+    assert settings["interval"] == {
+        "locationInterval": {"lockStatus": 600},
+        "statusInterval": {"ridingStatus": 15},
+    }
+    assert settings["switch"] == {"alertSensitivity": 3, "lowPowerValue": 20}
+    assert settings["ableSwitch"]["kickstandCheck"] == 2
+    assert settings["ableSwitch"]["lowPowerSwitch"] == 1
+    assert settings["sound"]["volume"] == 2 and settings["sound"]["ebcqMask"]["toot"] == 0
+    assert settings["ambient"]["parkingMode"] == {"mode": 2, "color": 3}
+
+
+def test_every_method_of_the_blocking_client(
+    client: Client, gateway: RunningGateway, vehicle: str
+) -> None:
+    asyncio.run(every_method(Awaiting(client), gateway, vehicle))
+
+
+def test_every_method_of_the_async_client(gateway: RunningGateway, vehicle: str) -> None:
+    async def story() -> None:
+        async with AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url) as api:
+            await every_method(api, gateway, vehicle)
+
+    asyncio.run(story())
+
+
+def test_the_twins_offer_the_same_methods_with_the_same_arguments() -> None:
+    def public(cls: type) -> dict[str, inspect.Signature]:
+        return {
+            name: inspect.signature(member)
+            for name, member in vars(cls).items()
+            if callable(member) and not name.startswith("_")
+        }
+
+    blocking, awaitable = public(Client), public(AsyncClient)
+    assert blocking.keys() - {"close"} == awaitable.keys() - {"aclose"}
+    for name in ("status", "location", "unlock", "set_interval", "set_ambient"):
+        assert blocking[name] == awaitable[name]
+
+
+# Errors ------------------------------------------------------------------------
+
+
+def test_every_documented_code_belongs_to_one_family() -> None:
+    assert set(FAMILIES) == set(Code) - {Code.SUCCESS}
+    families = {
+        segway_gateway.AuthenticationError,
+        DeviceNotFoundError,
+        DeviceRefusedError,
+        DeviceUnavailableError,
+        ParameterError,
+        RestrictedError,
+        ServerError,
+    }
+    assert set(FAMILIES.values()) == families
+    assert all(issubclass(family, SegwayError) for family in (*families, TransportError))
+
+
+def test_each_family_is_raised_for_a_real_answer(
+    client: Client,
+    gateway: RunningGateway,
+    vehicle: str,
+    fault: Callable[[str, Fault], None],
+) -> None:
+    def raised(call: Callable[[], object]) -> SegwayError:
+        with pytest.raises(SegwayError) as caught:
+            call()
+        return caught.value
+
+    missing = raised(lambda: client.status("861477000000000"))
+    assert type(missing) is DeviceNotFoundError and missing.code == Code.DEVICE_NOT_FOUND
+    assert str(missing) == f"15102: device not found (opId {missing.op_id})"
+    assert len(missing.op_id or "") == 36
+    foreign = raised(lambda: client.status(OTHER_VEHICLE))
+    assert type(foreign) is DeviceNotFoundError and foreign.code == Code.DEVICE_NOT_FOUND
+    inactive = raised(lambda: client.status(INACTIVE_VEHICLE))
+    assert type(inactive) is DeviceNotFoundError and inactive.code == Code.DEVICE_INACTIVE
+
+    not_digits = ops.Operation("GET", paths.STATUS, lambda answer: answer, {"iotCode": "x1"})
+    server_side = raised(lambda: client.call(not_digits))
+    assert type(server_side) is ParameterError and server_side.code == Code.PARAMETER_ERROR
+
+    fault(vehicle, Fault.UNLOCK_FAIL)
+    refused = raised(lambda: client.unlock(vehicle))
+    assert type(refused) is DeviceRefusedError and refused.code == Code.UNLOCK_FAILED
+    fault(vehicle, Fault.OFFLINE)
+    offline = raised(lambda: client.unlock(vehicle))
+    assert type(offline) is DeviceUnavailableError and offline.code == Code.DEVICE_OFFLINE
+    fault(vehicle, Fault.RESTRICTED)  # checked before the link: restricted, though offline
+    restricted = raised(lambda: client.lock(vehicle))
+    assert type(restricted) is RestrictedError and restricted.code == Code.RESTRICTED
+
+
+def test_arguments_out_of_range_are_refused_before_anything_is_sent(
+    gateway: RunningGateway, vehicle: str
+) -> None:
+    counting = Counting()
+    http = httpx.Client(event_hooks={"request": [counting]})
+    with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api:
+        for call, problem in [
+            (lambda: api.set_interval(vehicle, location_locked=5), "greater than or equal to 10"),
+            (lambda: api.set_interval(vehicle), "locationInterval or statusInterval"),
+            (lambda: api.set_switch(vehicle, low_power_value=31), "less than or equal to 30"),
+            (lambda: api.set_bluetooth_key(vehicle, "short"), "exactly 8"),
+            (lambda: api.set_ambient(vehicle, bright=4, parking=LampEffect(mode=1, color=1)), "3"),
+            (lambda: api.status("86147703871911x"), "1 to 32 digits"),
+        ]:
+            with pytest.raises(ParameterError, match=problem) as caught:
+                call()
+            assert caught.value.code is None and caught.value.op_id is None
+    assert counting.paths == []
+
+
+def test_wrong_credentials_and_another_region_are_authentication_errors(
+    gateway: RunningGateway, tmp_path: Path
+) -> None:
+    with (
+        Client(PLATFORM, "wrong", gateway.base_url) as api,
+        pytest.raises(AuthenticationError, match=r"HTTP 401\): invalid_client"),
+    ):
+        api.status(OTHER_VEHICLE)
+
+    for server in running(tmp_path, SEED, region=segway_gateway.Region.APAC):
+        with (
+            Client(EUROPE_PLATFORM, OTHER_SECRET, server.base_url) as api,
+            pytest.raises(AuthenticationError) as caught,
+        ):
+            api.status(OTHER_VEHICLE)
+        assert caught.value.code == Code.INCORRECT_PLATFORM
+
+
+def test_no_server_is_a_transport_error_after_the_retries() -> None:
+    counting = Counting()
+    http = httpx.Client(event_hooks={"request": [counting]})
+    closed = f"http://127.0.0.1:{free_port()}"
+    with (
+        Client(PLATFORM, DOC_SECRET, closed, http=http, retry=QUICK) as api,
+        pytest.raises(TransportError, match="ConnectError"),
+    ):
+        api.status(OTHER_VEHICLE)
+    assert counting.count(paths.TOKEN) == 3
+
+
+# Retries -----------------------------------------------------------------------
+
+
+def break_once(gateway: RunningGateway, method: str) -> None:
+    """The fleet service's `method` fails once (the gateway answers 15001), then works."""
+    fleet = gateway.gateway.fleet
+    original = getattr(fleet, method)
+
+    async def broken(*args: Any) -> Any:
+        setattr(fleet, method, original)
+        raise RuntimeError("injected failure")
+
+    gateway.call(lambda: setattr(fleet, method, broken))
+
+
+def test_a_query_is_retried_after_15001_and_a_command_is_not(
+    gateway: RunningGateway, vehicle: str
+) -> None:
+    counting = Counting()
+    http = httpx.Client(event_hooks={"request": [counting]})
+    with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api:
+        break_once(gateway, "vehicle")
+        assert api.status(vehicle).iot_code == vehicle
+        assert counting.count(paths.STATUS) == 2
+
+        break_once(gateway, "vehicle")
+        with pytest.raises(ServerError) as caught:
+            api.unlock(vehicle)
+        assert caught.value.code == Code.SERVER_ERROR
+        assert counting.count(paths.UNLOCK) == 1
+
+        break_once(gateway, "vehicle")
+        assert api.unlock(vehicle, retry=True).code == 0
+        assert counting.count(paths.UNLOCK) == 3
+
+
+def test_a_silent_vehicle_is_asked_again_for_a_query_only(
+    client: Client, vehicle: str, fault: Callable[[str, Fault], None]
+) -> None:
+    fault(vehicle, Fault.NO_REPLY)
+    with pytest.raises(DeviceUnavailableError) as caught:
+        client.location(vehicle, realtime=True)
+    assert caught.value.code == Code.DEVICE_TIMEOUT
+    with pytest.raises(DeviceUnavailableError):
+        client.unlock(vehicle)
+
+
+# Tokens ------------------------------------------------------------------------
+
+
+def test_100_concurrent_callers_share_one_token_request(
+    gateway: RunningGateway, vehicle: str
+) -> None:
+    counting = Counting()
+
+    async def story() -> None:
+        http = httpx.AsyncClient(event_hooks={"request": [counting.hook]})
+        async with AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api:
+            answers = await asyncio.gather(*(api.status(vehicle) for _ in range(100)))
+            assert {answer.iot_code for answer in answers} == {vehicle}
+
+    asyncio.run(story())
+    assert counting.count(paths.TOKEN) == 1
+    assert counting.count(paths.STATUS) == 100
+
+
+def test_an_expired_token_is_refreshed_and_the_call_made_again(
+    gateway: RunningGateway, vehicle: str
+) -> None:
+    counting = Counting()
+    http = httpx.Client(event_hooks={"request": [counting]})
+    with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api:
+        first = api.token()
+        api.status(vehicle)
+        gateway.clock.advance(86_400 + 1)  # the server's token expires; the SDK's clock did not
+        assert api.unlock(vehicle).code == 0  # refused with 15101, refreshed, sent again
+        assert api.token() != first
+        assert counting.count(paths.TOKEN) == 2
+        assert counting.count(paths.UNLOCK) == 2
+
+
+def test_secrets_and_tokens_stay_out_of_repr(client: Client) -> None:
+    token = client.token()
+    assert DOC_SECRET not in repr(client) and "client_id='A20081'" in repr(client)
+    assert token.value not in repr(token) and "expires_at" in repr(token)
+
+
+# Regions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("platform", "domain"),
+    [
+        ("A20081", "https://apac-api.segwaydiscovery.com"),
+        ("E40001", "https://eu-api.segwaydiscovery.com"),
+        ("U10001", "https://us-api.segwaydiscovery.com"),
+        ("C30001", "https://cn-api.segwaydiscovery.com"),
+    ],
+)
+def test_the_platform_code_picks_the_region(platform: str, domain: str) -> None:
+    with Client(platform, "s") as api:
+        assert api.base_url == domain
+
+
+def test_an_unknown_region_letter_is_refused_at_construction() -> None:
+    with pytest.raises(ParameterError, match="no region for platform code 'X1'"):
+        Client("X1", "s")
+
+
+def test_a_base_url_overrides_the_region() -> None:
+    with Client("X1", "s", base_url="http://127.0.0.1:8080/") as api:
+        assert api.base_url == "http://127.0.0.1:8080"
