@@ -21,6 +21,7 @@ from segway_gateway import (
     DeviceRefusedError,
     DeviceUnavailableError,
     LampEffect,
+    LocationData,
     ParameterError,
     RestrictedError,
     RetryPolicy,
@@ -36,6 +37,8 @@ from segway_gateway.sim.faults import Fault
 from tests.conftest import (
     ADMIN_TOKEN,
     EUROPE_PLATFORM,
+    FIRST_VEHICLE,
+    FLEET_SIZE,
     INACTIVE_VEHICLE,
     OTHER_SECRET,
     OTHER_VEHICLE,
@@ -185,6 +188,50 @@ def test_the_twins_offer_the_same_methods_with_the_same_arguments() -> None:
     assert blocking.keys() - {"close"} == awaitable.keys() - {"aclose"}
     for name in ("status", "location", "unlock", "set_interval", "set_ambient"):
         assert blocking[name] == awaitable[name]
+
+
+# Fleet helpers -----------------------------------------------------------------
+
+FLEET = [str(FIRST_VEHICLE + FLEET_SIZE - 1 - n) for n in range(40)]
+"""Vehicles of the seeded fleet that the tests here only read."""
+
+
+def test_for_each_keeps_every_vehicles_result_or_error_in_order(client: Client) -> None:
+    asked = [*FLEET[:10], "861477000000000", INACTIVE_VEHICLE, *FLEET[10:20]]
+    seen: list[str] = []
+    outcome = client.for_each(
+        asked, client.status, concurrency=4, progress=lambda code, _: seen.append(code)
+    )
+    assert list(outcome.results) == [*FLEET[:20]]
+    assert {code: error.code for code, error in outcome.errors.items()} == {
+        "861477000000000": Code.DEVICE_NOT_FOUND,
+        INACTIVE_VEHICLE: Code.DEVICE_INACTIVE,
+    }
+    assert not outcome.ok and sorted(seen) == sorted(asked)
+    assert all(outcome.results[code].iot_code == code for code in outcome.results)
+
+
+def test_for_each_of_the_async_client_holds_its_concurrency(gateway: RunningGateway) -> None:
+    in_flight, most = 0, 0
+
+    async def story() -> None:
+        async with AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url) as api:
+            await api.token()
+
+            async def located(iot_code: str) -> LocationData:
+                nonlocal in_flight, most
+                in_flight += 1
+                most = max(most, in_flight)
+                try:
+                    return await api.location(iot_code, realtime=True)
+                finally:
+                    in_flight -= 1
+
+            outcome = await api.for_each(FLEET, located, concurrency=5)
+            assert outcome.ok and list(outcome.results) == FLEET
+
+    asyncio.run(story())
+    assert most == 5
 
 
 # Errors ------------------------------------------------------------------------
