@@ -105,8 +105,7 @@ def _query(
         except ValidationError as err:
             raise ServerError(
                 f"the answer's data is not a {model.__name__}: {_first(err)}",
-                envelope.code,
-                envelope.op_id,
+                op_id=envelope.op_id,
             ) from None
         answer.attach(envelope)
         return answer
