@@ -45,6 +45,7 @@ from tests.test_pushes import NOTHING, receiving, seed_with_pushes
 
 UNLOCK = "/api/v2/vehicle/control/unlock"
 LOCK = "/api/v2/vehicle/control/lock"
+INTERVAL = "/api/v2/vehicle/setting/interval"
 
 TICK = 0.5
 """Real seconds between two ticks of the simulated fleet (sim/fleet.py TICK_SECONDS)."""
@@ -242,6 +243,40 @@ def test_a_locked_vehicle_pushes_its_location_and_status_every_900_s(tmp_path: P
         for kind in (LocationPush, StatusPush):
             times = gateway.received.times(kind, vehicle, since, until)
             assert_cadence(gateway, times, since, until, 900)
+
+
+# At 60x: the interval setting ---------------------------------------------------
+
+
+def test_the_interval_setting_changes_each_vehicles_cadence_at_once(tmp_path: Path) -> None:
+    """Locked: fixes every 60 s and status every 120 s instead of 900 s, from the next fix
+    (not after the 900 s already under way). Unlocked: fixes every 120 s, where by default
+    it would send one every tick (30 vehicle seconds at 60x). A vehicle left alone keeps
+    its 900 s (15 s of real time)."""
+    locked, unlocked, alone = (str(FIRST + 20 + n) for n in range(3))
+    with accelerated(tmp_path, 60, [locked, unlocked, alone]) as gateway:
+        # a lock restarts the fix schedule: after the fix already due, the next is 900 s away
+        gateway.ok(UNLOCK, {"iotCode": locked})
+        gateway.ok(LOCK, {"iotCode": locked})
+        gateway.ok(UNLOCK, {"iotCode": unlocked})
+        time.sleep(JITTER)
+        settings = {
+            "locationInterval": {"unlockStatus": 120, "lockStatus": 60},
+            "statusInterval": {"lockStatus": 120},
+        }
+        for vehicle in (locked, unlocked):
+            gateway.ok(INTERVAL, {"iotCode": vehicle, **settings})
+        time.sleep(JITTER)  # reports due on the old schedule within a tick have arrived
+        since, until = measure(8)
+        for kind, vehicle, interval in (
+            (LocationPush, locked, 60),
+            (StatusPush, locked, 120),
+            (LocationPush, unlocked, 120),
+        ):
+            times = gateway.received.times(kind, vehicle, since, until)
+            assert_cadence(gateway, times, since, until, interval)
+        # 900 s is 15 s of real time, longer than the window: one fix at most
+        assert len(gateway.received.times(LocationPush, alone, since, until)) <= 1
 
 
 # At 1x: a change is pushed at once ----------------------------------------------
