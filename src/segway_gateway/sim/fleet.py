@@ -18,7 +18,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from segway_gateway.contract.device import Command, Reply
+from segway_gateway.contract.codes import Code
+from segway_gateway.contract.device import Command, CommandName, Reply
 from segway_gateway.gateway.clock import Clock
 from segway_gateway.gateway.link.base import DeviceConnection, DevicePort
 from segway_gateway.gateway.store.sim import SimStateRepo
@@ -206,6 +207,8 @@ class SimFleet:
             return
         if self._phase(running) != running.last_phase:
             self._publish_status(running, now)
+        if command.name is CommandName.SET_INTERVAL and reply.code == Code.SUCCESS:
+            self._reschedule(running, now)
         self._publish_events(running, now)
         if Fault.SLOW_REPLY in vehicle.faults and vehicle.reply_delay > 0:
             asyncio.get_running_loop().call_later(
@@ -307,6 +310,15 @@ class SimFleet:
         running.last_phase = phase
         interval = self._status_interval(running.vehicle) / self.speedup
         running.next_status = _next_due(running.next_status, now, interval)
+
+    def _reschedule(self, running: _Running, now: float) -> None:
+        """After an interval setting, the next reports are due within the new intervals at
+        most: a shorter interval applies at once, not after the (say 900 s) wait under way."""
+        vehicle = running.vehicle
+        status = now + self._status_interval(vehicle) / self.speedup
+        location = now + self._location_interval(vehicle) / self.speedup
+        running.next_status = min(running.next_status, status)
+        running.next_location = min(running.next_location, location)
 
     def _publish_events(self, running: _Running, now: float) -> None:
         """Send what the vehicle raised; while it has no session, events wait in it."""
