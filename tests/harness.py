@@ -108,6 +108,23 @@ class RunningGateway:
         """Let messages already published on the device link be delivered."""
         time.sleep(seconds)
 
+    def sim_settings(self, iot_code: str) -> dict[str, Any]:
+        """The settings a simulated vehicle holds (what its commands changed)."""
+        assert self.gateway.sim is not None
+        settings: dict[str, Any] = self.gateway.sim.vehicle(iot_code).state.settings
+        return settings
+
+    def break_once(self, method: str) -> None:
+        """The fleet service's `method` fails once (the gateway answers 15001), then works."""
+        fleet = self.gateway.fleet
+        original = getattr(fleet, method)
+
+        async def broken(*args: Any) -> Any:
+            setattr(fleet, method, original)
+            raise RuntimeError("injected failure")
+
+        self.call(lambda: setattr(fleet, method, broken))
+
 
 def running(tmp: Path, seed: Seed, **config: Any) -> Iterator[RunningGateway]:
     server = RunningGateway(tmp, seed, **config)

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,18 +22,33 @@ CLI_TIMEOUT = 300
 """Seconds one CLI call may take (a cold start is slow on a loaded machine)."""
 
 
+INHERITED = (
+    "SEGWAY_GATEWAY_DB",
+    "SEGWAY_GATEWAY_KEY",
+    "SEGWAY_GATEWAY_ADMIN_TOKEN",
+    "SEGWAY_BASE_URL",
+    "SEGWAY_CLIENT_ID",
+    "SEGWAY_CLIENT_SECRET",
+)
+"""Variables of the caller's environment that would pick another db, key or server."""
+
+
 def cli_env() -> dict[str, str]:
-    """The environment without the variables that would pick another db or key."""
+    """The environment without the variables that would pick another db, key or server."""
     env = dict(os.environ)
-    for name in ("SEGWAY_GATEWAY_DB", "SEGWAY_GATEWAY_KEY", "SEGWAY_GATEWAY_ADMIN_TOKEN"):
+    for name in INHERITED:
         env.pop(name, None)
     return env
 
 
 def cli(
-    *args: str, db: str | None = None, stdin: str | None = None
+    *args: str,
+    db: str | None = None,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `segway-gateway ARGS [--db DB]`, feeding it `stdin`, and capture what it printed."""
+    """Run `segway-gateway ARGS [--db DB]`, feeding it `stdin`, with `env` added to the
+    environment, and capture what it printed."""
     argv = [str(GATEWAY), *args, *(["--db", db] if db is not None else [])]
     return subprocess.run(
         argv,
@@ -41,7 +56,7 @@ def cli(
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT,
-        env=cli_env(),
+        env={**cli_env(), **(env or {})},
         check=False,
     )
 

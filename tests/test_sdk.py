@@ -80,12 +80,6 @@ class Counting:
         return self.paths.count(path)
 
 
-def sim_settings(gateway: RunningGateway, iot_code: str) -> dict[str, Any]:
-    assert gateway.gateway.sim is not None
-    settings: dict[str, Any] = gateway.gateway.sim.vehicle(iot_code).state.settings
-    return settings
-
-
 @pytest.fixture
 def fault(gateway: RunningGateway) -> Iterator[Callable[[str, Fault], None]]:
     faults = gateway.gateway.faults
@@ -150,7 +144,7 @@ async def every_method(api: Any, gateway: RunningGateway, iot_code: str) -> None
     await api.set_able_switch(iot_code, kickstand_check=True, low_power_switch=False)
     await api.set_sound(iot_code, enabled=True, volume=2, sounds={"toot": False, "locked": None})
     await api.set_ambient(iot_code, bright=2, parking=LampEffect(mode=2, color=3))
-    settings = sim_settings(gateway, iot_code)
+    settings = gateway.sim_settings(iot_code)
     assert settings["interval"] == {
         "locationInterval": {"lockStatus": 600},
         "statusInterval": {"ridingStatus": 15},
@@ -340,35 +334,23 @@ def test_no_server_is_a_transport_error_after_the_retries() -> None:
 # Retries -----------------------------------------------------------------------
 
 
-def break_once(gateway: RunningGateway, method: str) -> None:
-    """The fleet service's `method` fails once (the gateway answers 15001), then works."""
-    fleet = gateway.gateway.fleet
-    original = getattr(fleet, method)
-
-    async def broken(*args: Any) -> Any:
-        setattr(fleet, method, original)
-        raise RuntimeError("injected failure")
-
-    gateway.call(lambda: setattr(fleet, method, broken))
-
-
 def test_a_query_is_retried_after_15001_and_a_command_is_not(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
     http = httpx.Client(event_hooks={"request": [counting]})
     with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api:
-        break_once(gateway, "vehicle")
+        gateway.break_once("vehicle")
         assert api.status(vehicle).iot_code == vehicle
         assert counting.count(paths.STATUS) == 2
 
-        break_once(gateway, "vehicle")
+        gateway.break_once("vehicle")
         with pytest.raises(ServerError) as caught:
             api.unlock(vehicle)
         assert caught.value.code == Code.SERVER_ERROR
         assert counting.count(paths.UNLOCK) == 1
 
-        break_once(gateway, "vehicle")
+        gateway.break_once("vehicle")
         assert api.unlock(vehicle, retry=True).code == 0
         assert counting.count(paths.UNLOCK) == 3
 

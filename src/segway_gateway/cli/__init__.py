@@ -1,9 +1,14 @@
-"""The `segway-gateway` command: serve the API and administer platforms and vehicles."""
+"""The `segway-gateway` command: serve the API, administer platforms and vehicles, call the API.
+
+The client commands (`token`, `status`, `unlock`, `set`, ...) need only the SDK; every
+server dependency is imported inside the commands that use it.
+"""
 
 from __future__ import annotations
 
 import click
 
+from segway_gateway.cli import client
 from segway_gateway.cli.geofence import geofence
 from segway_gateway.cli.mqtt import mqtt
 from segway_gateway.cli.platform import platform
@@ -16,8 +21,8 @@ from segway_gateway.cli.vehicle import vehicle
 @click.group()
 @click.version_option(package_name="segway-gateway")
 def main() -> None:
-    """segway-gateway: the Segway fleet IoT API (e-bike C80), served and simulated."""
+    """segway-gateway: the Segway fleet IoT API (e-bike C80): served, simulated, called."""
 
 
-for command in (serve, platform, vehicle, geofence, sim, mqtt, push):
+for command in (serve, platform, vehicle, geofence, sim, mqtt, push, *client.COMMANDS):
     main.add_command(command)

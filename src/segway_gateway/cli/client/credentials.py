@@ -1,0 +1,71 @@
+"""Who calls the API and where: options (or env) shared by every client command."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from segway_gateway.client.clients import Client
+from segway_gateway.client.errors import ParameterError, SegwayError, TransportError
+
+BASE_URL_ENV = "SEGWAY_BASE_URL"
+CLIENT_ID_ENV = "SEGWAY_CLIENT_ID"
+CLIENT_SECRET_ENV = "SEGWAY_CLIENT_SECRET"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A platform's credentials and the server to show them to (None: by region)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str | None
+
+    def connect(self) -> Client:
+        """A client with a token already in hand, so that a wrong secret or a server out
+        of reach is one error line, not the same error for every vehicle."""
+        try:
+            api = Client(self.client_id, self.client_secret, self.base_url)
+        except ParameterError as err:  # no region for the client id's letter
+            raise click.BadParameter(str(err), param_hint="'--client-id'") from None
+        try:
+            api.token()
+        except SegwayError as err:
+            api.close()
+            where = "cannot reach " if isinstance(err, TransportError) else ""
+            raise click.ClickException(f"{where}{api.base_url}: {err}") from None
+        return api
+
+
+def credential_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add --base-url, --client-id and --client-secret; the command gets `credentials`."""
+
+    @click.option(
+        "--base-url",
+        envvar=BASE_URL_ENV,
+        help=f"The API's address, e.g. http://127.0.0.1:8080 (or env {BASE_URL_ENV}); "
+        "without it, the vendor's domain of the client id's region (its first letter).",
+    )
+    @click.option(
+        "--client-id",
+        envvar=CLIENT_ID_ENV,
+        required=True,
+        help=f"The platform code, e.g. A20081 (or env {CLIENT_ID_ENV}).",
+    )
+    @click.option(
+        "--client-secret",
+        envvar=CLIENT_SECRET_ENV,
+        required=True,
+        help=f"The platform's secret (or env {CLIENT_SECRET_ENV}, to keep it out of history).",
+    )
+    @functools.wraps(command)
+    def with_credentials(
+        *, base_url: str | None, client_id: str, client_secret: str, **kwargs: Any
+    ) -> None:
+        command(credentials=Credentials(client_id, client_secret, base_url), **kwargs)
+
+    return with_credentials
