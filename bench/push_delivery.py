@@ -145,15 +145,16 @@ class Accepted:
     at: dict[str, float] = field(default_factory=dict)
     trips: RoundTrips = field(default_factory=RoundTrips)
 
-    async def pace(self, count: int, rate: float) -> AsyncIterator[NewPush]:
-        """`count` new pushes on a steady schedule of `rate` per second; a push is late
-        (and the achieved rate lower) when the caller was busy past its time."""
-        start = time.monotonic()
-        for n in range(count):
-            delay = start + n / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            yield _status_push(n)
+
+async def paced(count: int, rate: float) -> AsyncIterator[NewPush]:
+    """`count` new pushes on a steady schedule of `rate` per second; a push is late (and
+    the achieved rate lower) when the caller was busy past its time."""
+    start = time.monotonic()
+    for n in range(count):
+        delay = start + n / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield _status_push(n)
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,7 @@ async def dispatcher_paced(
     async with outbox(workdir / f"{uuid.uuid4()}.db", url) as db:
         accepted = asyncio.Event()
         async with dispatching(db, accepted) as run.trips:
-            async for push in run.pace(count, rate):
+            async for push in paced(count, rate):
                 async with db.engine.begin() as conn:
                     await enqueue(conn, [push])
                 run.at[push.event_id] = time.monotonic()
@@ -373,7 +374,7 @@ async def raw_paced(url: str, count: int, rate: float) -> Accepted:
                 await post(http, url, push)
 
         workers = [asyncio.create_task(worker()) for _ in range(PER_PLATFORM)]
-        async for push in run.pace(count, rate):
+        async for push in paced(count, rate):
             run.at[push.event_id] = time.monotonic()
             queue.put_nowait(push)
         for _ in workers:
@@ -424,9 +425,9 @@ async def one_round(
     accepted = await raw_paced(url, count, args.rate)
     raw_at_rate = Paced.of(accepted, await arrivals(http, url, accepted.at))
     say(f"{label} paced raw        {raw_at_rate.describe()}")
-    for paced in (dispatcher_at_rate, raw_at_rate):
-        if paced.rate < 0.9 * args.rate:
-            say(f"{label} warning: {paced.rate:.0f}/s accepted, not {args.rate:g}: a backlog")
+    for run in (dispatcher_at_rate, raw_at_rate):
+        if run.rate < 0.9 * args.rate:
+            say(f"{label} warning: {run.rate:.0f}/s accepted, not {args.rate:g}: behind schedule")
     result = Round(dispatcher, raw, dispatcher_at_rate, raw_at_rate)
     say(
         f"{label} throughput {result.throughput_percent:.1f} % of raw,"
@@ -441,7 +442,7 @@ async def rounds(args: argparse.Namespace, workdir: Path, url: str) -> list[Roun
             say(f"warm-up: {args.warmup} pushes each side")
             await dispatcher_throughput(workdir, url, [_status_push(i) for i in range(args.warmup)])
             await raw_throughput(url, [_status_push(i) for i in range(args.warmup)])
-            await http.get(f"{url}/received")  # unchecked: the next call must find none of these
+            await http.get(f"{url}/received")  # the warm-up's arrivals, dropped unchecked
         return [await one_round(n, args, workdir, url, http) for n in range(1, args.rounds + 1)]
 
 
