@@ -3,13 +3,18 @@
 By default the document's policy: a push that gets no HTTP 200 is retried
 once, 5 s later; after that it is dead (kept in the outbox and the delivery
 log). A platform may choose the durable policy instead (push/policy.py). Each
-platform has its own concurrency limit, so a slow receiver only slows its
-own pushes. Pushes stay in the outbox until an attempt is recorded, so a
-gateway that stops (or dies) delivers what was accepted when it starts again.
+platform has its own lane with its own concurrency limit, so a slow receiver
+only slows its own pushes. Pushes stay in the outbox until an attempt is
+recorded, so a gateway that stops (or dies) delivers what was accepted when it
+starts again.
 
 Gateway instances sharing one database share its outbox: each claims the
 pushes it sends for a lease (OutboxRepo.claim), so a push goes out once; one
 claimed by an instance that dies goes out again when its lease ends.
+
+For throughput a lane claims as many pushes as its receiver can take well
+within the lease (judged from the latency it has seen), and attempts are
+recorded by one writer, many to a transaction, rather than one by one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,7 +33,14 @@ from segway_gateway.contract.signature import sign
 from segway_gateway.gateway.push.policy import DOCUMENT, next_wait
 from segway_gateway.gateway.sealing import SealBroken, unseal
 from segway_gateway.gateway.store.db import Database
-from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attempt, OutboxPush
+from segway_gateway.gateway.store.outbox import (
+    DEAD,
+    DELIVERED,
+    PENDING,
+    Attempt,
+    OutboxPush,
+    Outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +48,11 @@ TIMEOUT_SECONDS = 10.0
 """The whole of one attempt, connecting included."""
 LEASE_MS = int(TIMEOUT_SECONDS * 1000) + 5000
 """How long a claimed push is this instance's: an attempt, then recording it."""
+SEND_WITHIN = LEASE_MS / 1000 - TIMEOUT_SECONDS - 2.0
+"""Seconds after its claim a push may still be started: its attempt and record must
+end within the lease. A lane that could not start a push by then gives it back."""
 PER_PLATFORM = 4
+MAX_CLAIM = 64
 POLL_SECONDS = 1.0
 
 
@@ -48,6 +65,27 @@ class _Target:
 
 class _NoTarget(Exception):
     """The platform has no push URL, or its secret cannot be recovered to sign."""
+
+
+@dataclass
+class _Lane:
+    """One platform's deliveries in this instance: pushes claimed and not yet started,
+    the slots in use, and how long its receiver takes."""
+
+    claimed: deque[tuple[OutboxPush, float]] = field(default_factory=deque)
+    """Pushes with the monotonic time of their claim, oldest first."""
+    busy: int = 0
+    latency: float = 0.05
+    """Seconds per attempt, a moving average."""
+
+    def room(self) -> int:
+        """How many pushes to claim: what the free slots get through in SEND_WITHIN / 2."""
+        per_slot = int(SEND_WITHIN / 2 / max(self.latency, 0.001))
+        wanted = min(MAX_CLAIM, PER_PLATFORM * max(1, per_slot))
+        return max(0, wanted - len(self.claimed))
+
+    def observe(self, seconds: float) -> None:
+        self.latency = 0.8 * self.latency + 0.2 * seconds
 
 
 class PushDispatcher:
@@ -65,9 +103,10 @@ class PushDispatcher:
         self._wake = pushes_accepted
         self._clock = clock
         self._targets: dict[str, _Target] = {}
-        self._in_flight: dict[str, set[int]] = {}
-        """Per platform: the outbox ids this instance is delivering (at most PER_PLATFORM)."""
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lanes: dict[str, _Lane] = {}
+        self._senders: set[asyncio.Task[None]] = set()
+        self._finished: list[Outcome] = []
+        self._finished_ready = asyncio.Event()
         self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
         self._stopping = False
 
@@ -77,31 +116,39 @@ class PushDispatcher:
 
     async def run(self) -> None:
         """Deliver until `stop()`; never cancelled mid-query (see `stop`)."""
-        while not self._stopping:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                await self.deliver_due()
-            except Exception:
-                log.exception("reading the push outbox failed")
+        recorder = asyncio.create_task(self._record_finished(), name="push-recorder")
+        try:
+            while not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    log.exception("reading the push outbox failed")
+        finally:
+            self._finished_ready.set()
+            await recorder
 
     async def deliver_due(self) -> None:
-        """Start delivering due pushes, each platform up to its free slots: a platform whose
-        receiver hangs fills its own slots and never delays another's pushes."""
+        """Claim due pushes for every lane that has started what it held, and send:
+        a platform whose receiver hangs fills its own slots and never delays another's."""
         now_ms = int(self._clock() * 1000)
-        for platform_code in await self._db.outbox.due_platforms(now_ms):
-            busy = self._in_flight.setdefault(platform_code, set())
-            free = PER_PLATFORM - len(busy)
-            if free <= 0:
-                continue
-            for push in await self._db.outbox.claim(now_ms, platform_code, free, LEASE_MS):
-                busy.add(push.id)
-                task = asyncio.create_task(self._deliver(push), name=f"push-{push.event_id}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        due = await self._db.outbox.due_platforms(now_ms)
+        holding = [code for code, lane in self._lanes.items() if lane.claimed]
+        for platform_code in dict.fromkeys([*due, *holding]):
+            lane = self._lanes.setdefault(platform_code, _Lane())
+            if not lane.claimed and lane.busy < PER_PLATFORM:
+                claimed_at = time.monotonic()
+                claim = await self._db.outbox.claim(now_ms, platform_code, lane.room(), LEASE_MS)
+                lane.claimed.extend((push, claimed_at) for push in claim)
+            while lane.claimed and lane.busy < PER_PLATFORM:
+                lane.busy += 1
+                task = asyncio.create_task(self._send(lane), name=f"push-{platform_code}")
+                self._senders.add(task)
+                task.add_done_callback(self._senders.discard)
 
     def stop(self) -> None:
         """Ask `run` to return after its current round (it checks between rounds)."""
@@ -109,23 +156,41 @@ class PushDispatcher:
         self._wake.set()
 
     async def close(self) -> None:
-        """Let deliveries under way finish (each is bounded by its timeout), then close.
-        A push cut short stays pending and goes out when its lease ends."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=TIMEOUT_SECONDS + 1)
-        for task in list(self._tasks):
+        """Let attempts under way finish (each is bounded by its timeout), record them, give
+        back the claimed pushes not started, and close. A push whose attempt was cut short
+        stays pending and goes out when its lease ends."""
+        self._stopping = True
+        if self._senders:
+            await asyncio.wait(list(self._senders), timeout=TIMEOUT_SECONDS + 1)
+        for task in list(self._senders):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._senders, return_exceptions=True)
+        await self._record_now()
+        unsent = [push.id for lane in self._lanes.values() for push, _ in lane.claimed]
+        if unsent:  # due again at once, for the next start or another instance
+            await self._db.outbox.release(unsent, int(self._clock() * 1000))
         await self._http.aclose()
 
-    async def _deliver(self, push: OutboxPush) -> None:
+    async def _send(self, lane: _Lane) -> None:
+        """One of a lane's slots: send its claimed pushes until none is left."""
+        stale: list[int] = []
         try:
-            attempt, policy = await self._attempt(push)
-            await self._db.outbox.record(push, attempt, *self._next(push, attempt, policy))
+            while lane.claimed and not self._stopping:
+                push, claimed_at = lane.claimed.popleft()
+                if time.monotonic() - claimed_at > SEND_WITHIN:
+                    stale.append(push.id)
+                    continue
+                started = time.monotonic()
+                attempt, policy = await self._attempt(push)
+                lane.observe(time.monotonic() - started)
+                self._finished.append(self._outcome(push, attempt, policy))
+                self._finished_ready.set()
+            if stale:
+                await self._db.outbox.release(stale, int(self._clock() * 1000))
         except Exception:
-            log.exception("delivering push %s failed", push.event_id)
+            log.exception("delivering pushes failed; they go out again when their lease ends")
         finally:
-            self._in_flight[push.platform_code].discard(push.id)
+            lane.busy -= 1
             self._wake.set()  # a slot is free: look again
 
     async def _attempt(self, push: OutboxPush) -> tuple[Attempt, str]:
@@ -149,13 +214,13 @@ class PushDispatcher:
         latency = int((time.monotonic() - started) * 1000)
         return Attempt(at, status, latency, excerpt), policy
 
-    def _next(self, push: OutboxPush, attempt: Attempt, policy: str) -> tuple[str, int | None]:
-        """(state, due again at) after an attempt."""
+    def _outcome(self, push: OutboxPush, attempt: Attempt, policy: str) -> Outcome:
+        """Where an attempt leaves its push: delivered, due again, or dead."""
         if attempt.http_status == 200:
-            return DELIVERED, None
+            return Outcome(push, attempt, DELIVERED)
         wait = next_wait(policy, push.attempts + 1)
         if wait is not None:
-            return PENDING, attempt.at + int(wait * 1000)
+            return Outcome(push, attempt, PENDING, attempt.at + int(wait * 1000))
         log.warning(
             "push %s to %s given up after %d attempts (%s policy): %s",
             push.event_id,
@@ -164,7 +229,26 @@ class PushDispatcher:
             policy,
             attempt.http_status or attempt.excerpt,
         )
-        return DEAD, None
+        return Outcome(push, attempt, DEAD)
+
+    async def _record_finished(self) -> None:
+        """The one writer of attempts: whatever finished while it last wrote goes into the
+        next transaction. Runs until `run` ends; `close` records the rest."""
+        while not self._stopping:
+            await self._finished_ready.wait()
+            self._finished_ready.clear()
+            await self._record_now()
+
+    async def _record_now(self) -> None:
+        finished, self._finished = self._finished, []
+        try:
+            await self._db.outbox.record(finished)
+        except Exception:
+            log.exception(
+                "recording %d push attempts failed; their pushes go out again when their "
+                "lease ends",
+                len(finished),
+            )
 
     async def _target(self, platform_code: str) -> _Target:
         """The platform's push URL, its recovered secret and its delivery policy."""

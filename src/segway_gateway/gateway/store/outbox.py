@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
@@ -45,6 +44,16 @@ class Attempt:
     http_status: int | None
     latency_ms: int
     excerpt: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt did to its push: its new state and, if pending, when it is due."""
+
+    push: OutboxPush
+    attempt: Attempt
+    state: str
+    due_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,26 +166,52 @@ class OutboxRepo:
             OutboxPush(r.id, r.event_id, r.platform_code, r.kind, r.form, r.attempts) for r in rows
         ]
 
-    async def record(
-        self, push: OutboxPush, attempt: Attempt, state: str, due_at: int | None = None
-    ) -> None:
-        """Log an attempt and move the push on (delivered, due again, or dead), together."""
-        values: dict[str, Any] = {"attempts": push.attempts + 1, "state": state}
-        if due_at is not None:
-            values["due_at"] = due_at
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Log attempts and move their pushes on (delivered, due again, or dead), in one
+        transaction: one writer keeps up with many deliveries on SQLite's single lock."""
+        if not outcomes:
+            return
         async with self._engine.begin() as conn:
             await conn.execute(
-                insert(push_attempts).values(
-                    outbox_id=push.id,
-                    platform_code=push.platform_code,
-                    at=attempt.at,
-                    http_status=attempt.http_status,
-                    latency_ms=attempt.latency_ms,
-                    excerpt=attempt.excerpt,
-                )
+                insert(push_attempts),
+                [
+                    {
+                        "outbox_id": o.push.id,
+                        "platform_code": o.push.platform_code,
+                        "at": o.attempt.at,
+                        "http_status": o.attempt.http_status,
+                        "latency_ms": o.attempt.latency_ms,
+                        "excerpt": o.attempt.excerpt,
+                    }
+                    for o in outcomes
+                ],
             )
             await conn.execute(
-                update(push_outbox).where(push_outbox.c.id == push.id).values(**values)
+                update(push_outbox)
+                .where(push_outbox.c.id == bindparam("push_id"))
+                .values(
+                    attempts=bindparam("new_attempts"),
+                    state=bindparam("new_state"),
+                    due_at=bindparam("new_due_at"),
+                ),
+                [
+                    {
+                        "push_id": o.push.id,
+                        "new_attempts": o.push.attempts + 1,
+                        "new_state": o.state,
+                        "new_due_at": o.attempt.at if o.due_at is None else o.due_at,
+                    }
+                    for o in outcomes
+                ],
+            )
+
+    async def release(self, ids: Collection[int], now_ms: int) -> None:
+        """Give claimed pushes back before their lease ends: due now, for whoever claims."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(push_outbox)
+                .where(push_outbox.c.id.in_(ids), push_outbox.c.state == PENDING)
+                .values(due_at=now_ms)
             )
 
     async def log(self, wanted: LogQuery) -> list[LogEntry]:
