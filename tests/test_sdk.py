@@ -4,6 +4,7 @@ family, tokens under concurrency, retries and regions."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -153,6 +154,7 @@ async def every_method(api: Any, gateway: RunningGateway, iot_code: str) -> None
     assert settings["ableSwitch"]["kickstandCheck"] == 2
     assert settings["ableSwitch"]["lowPowerSwitch"] == 1
     assert settings["sound"]["volume"] == 2 and settings["sound"]["ebcqMask"]["toot"] == 0
+    assert "locked" not in settings["sound"]["ebcqMask"]  # None: sent as 2, keep original
     assert settings["ambient"]["parkingMode"] == {"mode": 2, "color": 3}
 
 
@@ -285,14 +287,22 @@ def test_arguments_out_of_range_are_refused_before_anything_is_sent(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
-    http = httpx.Client(event_hooks={"request": [counting]})
-    with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api:
+    with (
+        httpx.Client(event_hooks={"request": [counting]}) as http,
+        Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api,
+    ):
         for call, problem in [
             (lambda: api.set_interval(vehicle, location_locked=5), "greater than or equal to 10"),
             (lambda: api.set_interval(vehicle), "locationInterval or statusInterval"),
             (lambda: api.set_switch(vehicle, low_power_value=31), "less than or equal to 30"),
             (lambda: api.set_bluetooth_key(vehicle, "short"), "exactly 8"),
-            (lambda: api.set_ambient(vehicle, bright=4, parking=LampEffect(mode=1, color=1)), "3"),
+            (
+                lambda: api.set_ambient(vehicle, bright=4, parking=LampEffect(mode=1, color=1)),
+                "bright: Input should be less than or equal to 3",
+            ),
+            (lambda: api.set_able_switch(vehicle, assisted_mode=1), r"True \(on\), False"),  # type: ignore[arg-type]
+            (lambda: api.set_sound(vehicle, sounds={"tooot": False}), "no sound 'tooot'"),
+            (lambda: api.set_switch(vehicle), "nothing to set"),
             (lambda: api.status("86147703871911x"), "1 to 32 digits"),
         ]:
             with pytest.raises(ParameterError, match=problem) as caught:
@@ -321,9 +331,9 @@ def test_wrong_credentials_and_another_region_are_authentication_errors(
 
 def test_no_server_is_a_transport_error_after_the_retries() -> None:
     counting = Counting()
-    http = httpx.Client(event_hooks={"request": [counting]})
     closed = f"http://127.0.0.1:{free_port()}"
     with (
+        httpx.Client(event_hooks={"request": [counting]}) as http,
         Client(PLATFORM, DOC_SECRET, closed, http=http, retry=QUICK) as api,
         pytest.raises(TransportError, match="ConnectError"),
     ):
@@ -338,8 +348,10 @@ def test_a_query_is_retried_after_15001_and_a_command_is_not(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
-    http = httpx.Client(event_hooks={"request": [counting]})
-    with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api:
+    with (
+        httpx.Client(event_hooks={"request": [counting]}) as http,
+        Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api,
+    ):
         gateway.break_once("vehicle")
         assert api.status(vehicle).iot_code == vehicle
         assert counting.count(paths.STATUS) == 2
@@ -356,14 +368,42 @@ def test_a_query_is_retried_after_15001_and_a_command_is_not(
 
 
 def test_a_silent_vehicle_is_asked_again_for_a_query_only(
-    client: Client, vehicle: str, fault: Callable[[str, Fault], None]
+    gateway: RunningGateway, vehicle: str, fault: Callable[[str, Fault], None]
 ) -> None:
     fault(vehicle, Fault.NO_REPLY)
-    with pytest.raises(DeviceUnavailableError) as caught:
-        client.location(vehicle, realtime=True)
-    assert caught.value.code == Code.DEVICE_TIMEOUT
-    with pytest.raises(DeviceUnavailableError):
-        client.unlock(vehicle)
+    counting = Counting()
+
+    async def story() -> None:
+        async with (
+            httpx.AsyncClient(event_hooks={"request": [counting.hook]}) as http,
+            AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api,
+        ):
+            with pytest.raises(DeviceUnavailableError) as caught:
+                await api.location(vehicle, realtime=True)
+            assert caught.value.code == Code.DEVICE_TIMEOUT
+            with pytest.raises(DeviceUnavailableError) as caught:
+                await api.unlock(vehicle)
+            assert caught.value.code == Code.DEVICE_TIMEOUT
+
+    asyncio.run(story())
+    assert counting.count(paths.LOCATION) == 3  # the policy's three attempts
+    assert counting.count(paths.UNLOCK) == 1
+
+
+def test_callers_waiting_for_a_token_share_the_failure_of_its_request(
+    gateway: RunningGateway,
+) -> None:
+    counting = Counting()
+    with (
+        httpx.Client(event_hooks={"request": [counting]}) as http,
+        Client(PLATFORM, "wrong", gateway.base_url, http=http) as api,
+        concurrent.futures.ThreadPoolExecutor(10) as pool,
+    ):
+        calls = [pool.submit(api.status, OTHER_VEHICLE) for _ in range(10)]
+        for call in calls:
+            with pytest.raises(AuthenticationError, match="invalid_client"):
+                call.result()
+    assert counting.count(paths.TOKEN) < 10  # those that waited took the failure
 
 
 # Tokens ------------------------------------------------------------------------
@@ -375,8 +415,10 @@ def test_100_concurrent_callers_share_one_token_request(
     counting = Counting()
 
     async def story() -> None:
-        http = httpx.AsyncClient(event_hooks={"request": [counting.hook]})
-        async with AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api:
+        async with (
+            httpx.AsyncClient(event_hooks={"request": [counting.hook]}) as http,
+            AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api,
+        ):
             answers = await asyncio.gather(*(api.status(vehicle) for _ in range(100)))
             assert {answer.iot_code for answer in answers} == {vehicle}
 
@@ -389,8 +431,10 @@ def test_an_expired_token_is_refreshed_and_the_call_made_again(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
-    http = httpx.Client(event_hooks={"request": [counting]})
-    with Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api:
+    with (
+        httpx.Client(event_hooks={"request": [counting]}) as http,
+        Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api,
+    ):
         first = api.token()
         api.status(vehicle)
         gateway.clock.advance(86_400 + 1)  # the server's token expires; the SDK's clock did not
@@ -404,6 +448,9 @@ def test_secrets_and_tokens_stay_out_of_repr(client: Client) -> None:
     token = client.token()
     assert DOC_SECRET not in repr(client) and "client_id='A20081'" in repr(client)
     assert token.value not in repr(token) and "expires_at" in repr(token)
+    with pytest.raises(SegwayError) as caught:
+        client.status("861477000000000")
+    assert token.value not in str(caught.value) and DOC_SECRET not in str(caught.value)
 
 
 # Regions -----------------------------------------------------------------------

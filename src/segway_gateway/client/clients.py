@@ -41,11 +41,13 @@ class _Base:
         client_secret: str,
         base_url: str | None,
         retry: RetryPolicy,
+        owns_http: bool,
     ) -> None:
         self.client_id = client_id
         self._secret = client_secret
         self.base_url = base_url_for(client_id, base_url)
         self.retry = retry
+        self._owns_http = owns_http
         self._tokens = TokenCache(time.monotonic)
 
     def __repr__(self) -> str:
@@ -98,7 +100,7 @@ class Client(_Base):
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen)
         http: httpx.Client | None = None,
     ) -> None:
-        super().__init__(client_id, client_secret, base_url, retry)
+        super().__init__(client_id, client_secret, base_url, retry, owns_http=http is None)
         self._http = http or httpx.Client(timeout=timeout)
         self._token_lock = threading.Lock()
 
@@ -111,23 +113,33 @@ class Client(_Base):
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        """Close the HTTP client, unless it was passed in (then it is the caller's)."""
+        if self._owns_http:
+            self._http.close()
 
     def token(self) -> Token:
         """The token in use, fetched (once, whoever else is asking) when it is due."""
         token = self._tokens.usable()
         if token is None:
+            ticket = self._tokens.ticket()
             with self._token_lock:
-                token = self._tokens.usable() or self._fetch_token()
+                token = (
+                    self._tokens.usable()
+                    or self._tokens.fetched_since(ticket)
+                    or self._fetch_token()
+                )
         return token
 
     def _fetch_token(self) -> Token:
         asked = time.monotonic()
         try:
             response = self._http.post(f"{self.base_url}{paths.TOKEN}", data=self._token_form())
+            answer = ops.read_token(response.status_code, response.content)
         except httpx.HTTPError as err:
-            raise _transport(err) from err
-        return self._tokens.store(ops.read_token(response.status_code, response.content), asked)
+            return self._tokens.failed(_transport(err))
+        except SegwayError as err:
+            return self._tokens.failed(err)
+        return self._tokens.store(answer, asked)
 
     def call(self, operation: Operation[T]) -> T:
         """Send one operation (retried when it is a query, or a command asked to be)."""
@@ -199,7 +211,7 @@ class AsyncClient(_Base):
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen)
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(client_id, client_secret, base_url, retry)
+        super().__init__(client_id, client_secret, base_url, retry, owns_http=http is None)
         self._http = http or httpx.AsyncClient(timeout=timeout)
         self._token_lock = asyncio.Lock()
 
@@ -212,14 +224,21 @@ class AsyncClient(_Base):
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the HTTP client, unless it was passed in (then it is the caller's)."""
+        if self._owns_http:
+            await self._http.aclose()
 
     async def token(self) -> Token:
         """The token in use, fetched (once, whoever else is asking) when it is due."""
         token = self._tokens.usable()
         if token is None:
+            ticket = self._tokens.ticket()
             async with self._token_lock:
-                token = self._tokens.usable() or await self._fetch_token()
+                token = (
+                    self._tokens.usable()
+                    or self._tokens.fetched_since(ticket)
+                    or await self._fetch_token()
+                )
         return token
 
     async def _fetch_token(self) -> Token:
@@ -228,9 +247,12 @@ class AsyncClient(_Base):
             response = await self._http.post(
                 f"{self.base_url}{paths.TOKEN}", data=self._token_form()
             )
+            answer = ops.read_token(response.status_code, response.content)
         except httpx.HTTPError as err:
-            raise _transport(err) from err
-        return self._tokens.store(ops.read_token(response.status_code, response.content), asked)
+            return self._tokens.failed(_transport(err))
+        except SegwayError as err:
+            return self._tokens.failed(err)
+        return self._tokens.store(answer, asked)
 
     async def call(self, operation: Operation[T]) -> T:
         """Send one operation (retried when it is a query, or a command asked to be)."""

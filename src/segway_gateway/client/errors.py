@@ -8,11 +8,14 @@
     ├── DeviceRefusedError    15600 15601 15602 15603 15611 15612 15635 15638
     │                         15707 15996 15997 (the vehicle would not or could not)
     ├── RestrictedError       15990
-    ├── ServerError           15001, codes the SDK does not know, HTTP errors
-    └── TransportError        no answer: connection, timeout, unreadable body
+    ├── ServerError           15001, codes the SDK does not know, answers that are
+    │                         not the API's (an HTTP error page, data of another shape)
+    └── TransportError        no answer: connection refused or broken, timeout
 
-Every error carries the remote `code` (None when there was none), `msg` and
-`op_id`, and shows them in `str()`.
+Every error carries the remote `code` (None when there was none), `msg`,
+`op_id` and, when an answer came, its `http_status`; `str()` shows the first
+three. Messages never repeat a body the SDK could not read (it might hold a
+token).
 """
 
 from __future__ import annotations
@@ -23,10 +26,17 @@ from segway_gateway.contract.codes import Code
 class SegwayError(Exception):
     """Any failure of an API call."""
 
-    def __init__(self, msg: str, code: int | None = None, op_id: str | None = None) -> None:
+    def __init__(
+        self,
+        msg: str,
+        code: int | None = None,
+        op_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
         self.code = code
         self.msg = msg
         self.op_id = op_id
+        self.http_status = http_status
         super().__init__(msg)
 
     def __str__(self) -> str:
@@ -99,10 +109,10 @@ FAMILIES: dict[Code, type[SegwayError]] = {
 """Every error code of the document, and the family it is raised as."""
 
 
-def error_for(code: int, msg: str, op_id: str | None) -> SegwayError:
+def error_for(code: int, msg: str, op_id: str | None, http_status: int) -> SegwayError:
     """The exception for an answer with a non-zero `code` (unknown codes: ServerError)."""
     try:
         family = FAMILIES[Code(code)]
     except (ValueError, KeyError):
         family = ServerError
-    return family(msg, code, op_id)
+    return family(msg, code, op_id, http_status)

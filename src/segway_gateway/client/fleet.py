@@ -51,13 +51,20 @@ def each(
     """`call(iotCode)` for every vehicle on up to `concurrency` threads."""
     codes = _distinct(iot_codes)
     outcome: FleetResult[T] = FleetResult()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
         futures = {pool.submit(_outcome, call, code): code for code in codes}
         for future in as_completed(futures):
             code, result = futures[future], future.result()
             outcome._keep(code, result)
             if progress is not None:
                 progress(code, result)
+    except BaseException:
+        # Ctrl-C (or a failure that is not the API's): start no further call, as a
+        # command over a fleet must stop where it is told to.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return outcome._ordered(codes)
 
 

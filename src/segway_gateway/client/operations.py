@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -33,6 +33,7 @@ from segway_gateway.contract.models import (
     LampEffect,
     LocationData,
     SoundControlRequest,
+    SoundMask,
     SoundSettingRequest,
     StatusData,
     SwitchSettingRequest,
@@ -41,6 +42,8 @@ from segway_gateway.contract.models import (
 )
 
 T = TypeVar("T")
+SOUND_NAMES = tuple(SoundMask.model_fields)
+"""The single sounds `set_sound` can turn on or off."""
 Answer = TypeVar("Answer", StatusData, LocationData, BatteryInfoData, BluetoothKeyData)
 
 FIND = 2
@@ -64,14 +67,24 @@ class Operation(Generic[T]):
 
 
 def read_envelope(http_status: int, content: bytes) -> Envelope:
-    """The envelope of an answer, or the error it reports (code, msg, opId)."""
+    """The envelope of an answer, or the error it reports (code, msg, opId). An answer
+    that is not HTTP 2xx never counts as a success; HTTP 401 is a refused token."""
     try:
         envelope = Envelope.model_validate_json(content)
     except ValidationError:
-        excerpt = content[:120].decode("utf-8", "replace")
-        raise ServerError(f"HTTP {http_status}, not an API answer: {excerpt!r}") from None
+        family = AuthenticationError if http_status == 401 else ServerError
+        raise family(
+            f"HTTP {http_status}, not an API answer ({len(content)} bytes)",
+            http_status=http_status,
+        ) from None
     if envelope.code != 0:
-        raise error_for(envelope.code, envelope.msg, envelope.op_id)
+        raise error_for(envelope.code, envelope.msg, envelope.op_id, http_status)
+    if not 200 <= http_status < 300:
+        raise ServerError(
+            f"HTTP {http_status} around a success envelope",
+            op_id=envelope.op_id,
+            http_status=http_status,
+        )
     return envelope
 
 
@@ -119,10 +132,10 @@ _SPELLINGS = (("remainingRange", "remainderRange"), ("gpsUtcTime", "gpsUTCTime")
 
 def _both_spellings(data: Any) -> Any:
     if isinstance(data, dict):
-        for one, other in _SPELLINGS:
-            if one in data or other in data:
-                data = {one: data.get(one, data.get(other)), **data}
-                data.setdefault(other, data[one])
+        for spellings in _SPELLINGS:
+            given = next((data[s] for s in spellings if data.get(s) is not None), None)
+            if given is not None:
+                data = {**data, **dict.fromkeys(spellings, given)}
     return data
 
 
@@ -147,10 +160,13 @@ def find(iot_code: str | int, *, retry: bool = False) -> Operation[Envelope]:
 
 
 def sound(iot_code: str | int, control_type: int, *, retry: bool = False) -> Operation[Envelope]:
-    """The sound control: `FIND` (2) to find the vehicle, `ALARM` (1), or another type."""
-    return _command(
+    """The sound control: `FIND` (2) to find the vehicle, `ALARM` (1), or another type.
+    `controlType` goes as a string, as the document's table types it (servers read both)."""
+    operation = _command(
         paths.SOUND, SoundControlRequest, retry, iot_code=iot_code, control_type=control_type
     )
+    assert operation.body is not None
+    return replace(operation, body={**operation.body, "controlType": str(control_type)})
 
 
 # Settings ----------------------------------------------------------------------
@@ -163,7 +179,8 @@ def set_switch(
     low_power_value: int | None = None,
     retry: bool = False,
 ) -> Operation[Envelope]:
-    """Alert sensitivity 1 to 3 and the low-power alert threshold 10 to 30 %."""
+    """Alert sensitivity 1 to 3 and the low-power alert threshold 10 to 30 %; one at least."""
+    _something(alert_sensitivity, low_power_value)
     return _command(
         paths.SWITCH_SETTING,
         SwitchSettingRequest,
@@ -182,7 +199,8 @@ def set_able_switch(
     low_power_switch: bool | None = None,
     retry: bool = False,
 ) -> Operation[Envelope]:
-    """Turn features on (True) or off (False); None leaves one as it is."""
+    """Turn features on (True) or off (False); None leaves one as it is; one at least."""
+    _something(assisted_mode, kickstand_check, low_power_switch)
     return _command(
         paths.ABLE_SWITCH_SETTING,
         AbleSwitchRequest,
@@ -221,14 +239,15 @@ def set_ambient(
 def set_sound(
     iot_code: str | int,
     *,
-    enabled: bool | None,
+    enabled: bool | None = None,
     volume: int | None = None,
     sounds: Mapping[str, bool | None] | None = None,
     retry: bool = False,
 ) -> Operation[Envelope]:
     """Sounds on or off (None: no change), volume 1 to 3, and single sounds by their
-    snake_case name (`unlocked`, `locked`, `toot`, …: True on, False off, None keep)."""
-    mask = None if sounds is None else {name: _keep(on) for name, on in sounds.items()}
+    snake_case name (`SOUND_NAMES`: True on, False off, None keep); one at least."""
+    _something(enabled, volume, *(sounds or {}).values())
+    mask = None if sounds is None else {_sound(name): _keep(on) for name, on in sounds.items()}
     return _command(
         paths.SOUND_SETTING,
         SoundSettingRequest,
@@ -291,12 +310,30 @@ def _done(envelope: Envelope) -> Envelope:
 
 def _switch(on: bool | None) -> int:
     """The document's 0 no setting, 1 off, 2 on."""
-    return 0 if on is None else 2 if on else 1
+    return 0 if _on_off(on) is None else 2 if on else 1
 
 
 def _keep(on: bool | None) -> int:
     """The sound mask's 0 disable, 1 enable, 2 keep original."""
-    return 2 if on is None else 1 if on else 0
+    return 2 if _on_off(on) is None else 1 if on else 0
+
+
+def _on_off(on: object) -> bool | None:
+    """True, False or None, never the document's numbers (whose 1 means off or enable)."""
+    if on is not None and not isinstance(on, bool):
+        raise ParameterError(f"say True (on), False (off) or None (leave as is), not {on!r}")
+    return on
+
+
+def _sound(name: str) -> str:
+    if name not in SOUND_NAMES:
+        raise ParameterError(f"no sound {name!r}: one of {', '.join(SOUND_NAMES)}")
+    return name
+
+
+def _something(*values: object) -> None:
+    if all(value is None for value in values):
+        raise ParameterError("nothing to set: give one value at least")
 
 
 def _given(members: dict[str, int | None]) -> dict[str, int] | None:
@@ -329,16 +366,31 @@ def token_form(client_id: str, client_secret: str) -> dict[str, str]:
 
 
 def read_token(http_status: int, content: bytes) -> TokenResponse:
-    """A token answer, or AuthenticationError (4xx) / ServerError with the OAuth reason."""
-    if http_status == 200:
-        try:
-            return TokenResponse.model_validate_json(content)
-        except ValidationError:
-            pass
+    """A token answer (read as OAuth 2.0 allows: `token_type` in any case, a fractional
+    `expires_in`), or the refusal: AuthenticationError for HTTP 400, 401 and 403,
+    ServerError otherwise. A body that is not read is never quoted: it may hold a token."""
     try:
         body = json.loads(content)
-        reason = f"{body['error']}: {body.get('error_description', '')}".rstrip(": ")
-    except (ValueError, KeyError, TypeError):
-        reason = content[:120].decode("utf-8", "replace")
-    family: type[SegwayError] = AuthenticationError if 400 <= http_status < 500 else ServerError
-    raise family(f"token request refused (HTTP {http_status}): {reason}")
+    except ValueError:
+        body = None
+    if http_status == 200 and isinstance(body, dict):
+        token, kind, lifetime = (body.get(k) for k in ("access_token", "token_type", "expires_in"))
+        if (
+            isinstance(token, str)
+            and token
+            and str(kind).lower() == "bearer"
+            and isinstance(lifetime, int | float)
+            and not isinstance(lifetime, bool)
+        ):
+            return TokenResponse(access_token=token, expires_in=int(lifetime))
+        raise ServerError(
+            "token answer without a bearer access_token and expires_in", http_status=200
+        )
+    reason = "no OAuth error in the answer"
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        described = body.get("error_description")
+        reason = body["error"][:60] + (f": {described[:120]}" if isinstance(described, str) else "")
+    family: type[SegwayError] = (
+        AuthenticationError if http_status in (400, 401, 403) else ServerError
+    )
+    raise family(f"token request refused (HTTP {http_status}): {reason}", http_status=http_status)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from segway_gateway.client.errors import (
     AuthenticationError,
     ParameterError,
     SegwayError,
-    ServerError,
     TransportError,
 )
 from segway_gateway.contract.codes import Code
@@ -25,6 +26,13 @@ until its last 300 s (NOTES.md), so refreshing inside that window gets a new one
 def base_url_for(client_id: str, base_url: str | None) -> str:
     """`base_url` as given, or the vendor's domain of the platform code's region."""
     if base_url:
+        try:
+            parts = urlsplit(base_url)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            usable = False
+        if not usable:
+            raise ParameterError(f"base_url {base_url[:80]!r} is not an http(s)://host URL")
         return base_url.rstrip("/")
     region = Region.of_platform(client_id)
     if region is None:
@@ -46,29 +54,66 @@ class Token:
 
 
 class TokenCache:
-    """The token in use: kept until shortly before it expires, dropped when refused."""
+    """The token in use: kept until shortly before it expires, dropped when refused.
+
+    Callers that wait while one of them fetches a token take its outcome, a failure
+    included, instead of each trying again (`ticket`, then `fetched_since`). A
+    refresh ahead of expiry that fails leaves the old token in use while it lasts.
+    Safe to share between threads.
+    """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._token: Token | None = None
+        self._fetches = 0
+        self._failure: SegwayError | None = None
+        self._guard = threading.Lock()
 
     def usable(self) -> Token | None:
         token = self._token
         return token if token is not None and self._clock() < token.refresh_at else None
+
+    def ticket(self) -> int:
+        """Taken before waiting for the right to fetch."""
+        return self._fetches
+
+    def fetched_since(self, ticket: int) -> Token | None:
+        """After waiting: None to fetch now, or what the fetch that ended meanwhile gave:
+        a token, or its failure raised (the old token while it lasts, if there is one)."""
+        if self._fetches == ticket or self._failure is None:
+            return None
+        return self._still_valid(self._failure)
 
     def store(self, answer: TokenResponse, requested_at: float) -> Token:
         """Keep a new token; its lifetime counts from when it was asked for."""
         lifetime = max(answer.expires_in, 0)
         ahead = min(REFRESH_AHEAD, lifetime / 4)
         expires_at = requested_at + lifetime
-        self._token = Token(answer.access_token, expires_at, expires_at - ahead)
-        return self._token
+        token = Token(answer.access_token, expires_at, expires_at - ahead)
+        with self._guard:
+            self._token, self._failure = token, None
+            self._fetches += 1
+        return token
+
+    def failed(self, error: SegwayError) -> Token:
+        """A fetch failed: the old token while it lasts, else `error` raised."""
+        with self._guard:
+            self._failure = error
+            self._fetches += 1
+        return self._still_valid(error)
 
     def discard(self, value: str) -> None:
         """The server refused this token (15101): use it no more. A token fetched
         meanwhile by another caller is kept, so concurrent refusals refresh once."""
-        if self._token is not None and self._token.value == value:
-            self._token = None
+        with self._guard:
+            if self._token is not None and self._token.value == value:
+                self._token = None
+
+    def _still_valid(self, error: SegwayError) -> Token:
+        token = self._token
+        if token is not None and self._clock() < token.expires_at:
+            return token
+        raise error
 
 
 @dataclass(frozen=True)
@@ -79,6 +124,10 @@ class RetryPolicy:
     attempts: int = 3
     backoff: float = 0.25
     cap: float = 4.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.backoff < 0 or self.cap < 0:
+            raise ValueError("attempts is 1 or more; backoff and cap are 0 or more")
 
     def wait(self, retry_number: int) -> float:
         """Full jitter: callers that failed together do not come back together."""
@@ -105,12 +154,7 @@ class Attempts:
         A refused token (15101) is dropped and the call made once more with a fresh
         one, for commands too: a refused call did nothing.
         """
-        if (
-            isinstance(error, AuthenticationError)
-            and error.code == Code.TOKEN_INVALID
-            and token is not None
-            and not self._token_refreshed
-        ):
+        if _token_refused(error) and token is not None and not self._token_refreshed:
             self._token_refreshed = True
             self._tokens.discard(token.value)
             return 0.0
@@ -120,9 +164,17 @@ class Attempts:
         return self._policy.wait(self._failures - 1)
 
 
+def _token_refused(error: SegwayError) -> bool:
+    """15101, or an HTTP 401 without the API's envelope (a proxy or gateway in front)."""
+    return isinstance(error, AuthenticationError) and (
+        error.code == Code.TOKEN_INVALID or (error.code is None and error.http_status == 401)
+    )
+
+
 def _worth_repeating(error: SegwayError) -> bool:
+    """Failures another attempt may not meet: no answer, 15001, 15302, HTTP 5xx."""
     if isinstance(error, TransportError):
         return True
-    if isinstance(error, ServerError) and error.code is None:
-        return True  # an answer that is not the API's: a proxy or a restart in between
+    if error.code is None:
+        return (error.http_status or 0) >= 500
     return error.code in _WORTH_REPEATING

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from segway_gateway.contract.codes import Code
 
@@ -28,7 +28,10 @@ class Envelope(BaseModel):
     msg: str
     data: Any = None
     t: int
-    op_id: str = Field(alias="opId")
+    op_id: str = Field(
+        validation_alias=AliasChoices("opId", "resId"), serialization_alias="opId"
+    )
+    """`opId`; battery-info answers in the document's examples carry it as `resId` only."""
 
 
 def new_op_id() -> str:
