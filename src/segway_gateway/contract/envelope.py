@@ -28,9 +28,7 @@ class Envelope(BaseModel):
     msg: str
     data: Any = None
     t: int
-    op_id: str = Field(
-        validation_alias=AliasChoices("opId", "resId"), serialization_alias="opId"
-    )
+    op_id: str = Field(validation_alias=AliasChoices("opId", "resId"), serialization_alias="opId")
     """`opId`; battery-info answers in the document's examples carry it as `resId` only."""
 
 
