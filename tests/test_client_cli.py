@@ -158,6 +158,11 @@ def test_vehicles_come_from_a_file_or_stdin_with_comments(
     rows = table(ok(client(gateway, "unlock", "--file", "-", stdin=stdin)))
     assert [row[:2] for row in rows[1:]] == [[first, "ok"], [second, "ok"]]
 
+    listing.write_bytes(b"\xff\xfe8\x006\x00")  # UTF-16, as some editors save
+    refused = client(gateway, "status", "--file", str(listing))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "is not UTF-8 text" in refused.stderr
+
 
 def test_one_failing_vehicle_of_many_exits_1_and_the_others_are_still_shown(
     gateway: RunningGateway,

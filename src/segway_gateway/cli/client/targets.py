@@ -22,7 +22,13 @@ def targets(iot_codes: tuple[str, ...], code_file: IO[str] | None) -> list[str]:
     with everything else the call sends)."""
     codes = list(iot_codes)
     if code_file is not None:
-        codes.extend(read_codes(code_file))
+        try:
+            codes.extend(read_codes(code_file))
+        except UnicodeDecodeError as err:
+            raise click.BadParameter(
+                f"{code_file.name} is not UTF-8 text ({err.reason} at byte {err.start})",
+                param_hint="--file",
+            ) from None
     if not codes:
         raise click.UsageError("name at least one vehicle: IOTCODE... or --file F")
     return codes
