@@ -1,7 +1,8 @@
 """The fleet service: which vehicles exist, what they last said, and commands to them.
 
 Everything a query answers comes from memory (loaded at start, kept current by
-telemetry, written behind to the store once a second). Commands go through the
+telemetry, written behind to the store once a second, or within PUSH_DELAY when
+a report caused pushes, so operators hear of it soon). Commands go through the
 device link and await the vehicle's reply until a deadline.
 """
 
@@ -38,6 +39,8 @@ from segway_gateway.webhooks.events import PushEvent
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 1.0
+PUSH_DELAY = 0.05
+"""How long a report that causes pushes waits for others to share its transaction."""
 DEFAULT_COMMAND_TIMEOUT = 5.0
 
 
@@ -88,6 +91,7 @@ class FleetService:
         self.push_targets: set[str] = set()
         """Platforms with a push URL: their vehicles' reports become pushes."""
         self._pushes: list[NewPush] = []
+        self._pushes_waiting = asyncio.Event()
         self.pushes_accepted = asyncio.Event()
         """Set when a flush wrote pushes to the outbox (the dispatcher waits on it)."""
         """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
@@ -108,7 +112,14 @@ class FleetService:
             self._vehicles[vehicle.iot_code] = VehicleEntry.from_record(vehicle)
         await self._link.start(self)
         self._flusher = asyncio.create_task(
-            every(FLUSH_INTERVAL, self.flush, "writing vehicle state"), name="fleet-flush"
+            every(
+                FLUSH_INTERVAL,
+                self.flush,
+                "writing vehicle state",
+                hurry=self._pushes_waiting,
+                hurried=PUSH_DELAY,
+            ),
+            name="fleet-flush",
         )
 
     async def stop(self) -> None:
@@ -257,6 +268,7 @@ class FleetService:
 
     def _push(self, push: PushEvent) -> None:
         self._pushes.append(outgoing(push))
+        self._pushes_waiting.set()
 
     async def flush(self) -> None:
         """Write the state of every vehicle that changed since the last flush, and the

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 
 
-async def every(seconds: float, action: Callable[[], Awaitable[None]], what: str) -> None:
-    """Run `action` every `seconds` until cancelled; failures are retried next time."""
+async def every(
+    seconds: float,
+    action: Callable[[], Awaitable[None]],
+    what: str,
+    hurry: asyncio.Event | None = None,
+    hurried: float = 0.0,
+) -> None:
+    """Run `action` every `seconds` until cancelled; failures are retried next time.
+    When `hurry` is set, run it `hurried` seconds later instead (so what else comes
+    meanwhile goes along) and start counting again."""
     failing = False
     while True:
-        await asyncio.sleep(seconds)
+        await _pause(seconds, hurry, hurried)
         try:
             await action()
         except Exception:
@@ -24,3 +33,13 @@ async def every(seconds: float, action: Callable[[], Awaitable[None]], what: str
             if failing:
                 log.info("%s recovered", what)
             failing = False
+
+
+async def _pause(seconds: float, hurry: asyncio.Event | None, hurried: float) -> None:
+    if hurry is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(hurry.wait(), seconds)
+        await asyncio.sleep(hurried)
+    hurry.clear()
