@@ -3,21 +3,23 @@
 Names: status (status query vs /healthz), unlock (unlock round trip over MQTT
 vs a raw ping-pong plus a hello-world call), ingest (device messages per
 second vs the MQTT library's bare receive rate), fleet (simulated vehicles
-one core keeps on schedule). No name runs them all; options go to the named
-benchmark (`python -m bench unlock --help`).
+one core keeps on schedule), sdk (status calls through the SDK's AsyncClient
+vs raw httpx, against the gateway and a canned server). No name runs them
+all; options go to the named benchmark (`python -m bench unlock --help`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import fleet_capacity, ingest, status_throughput, unlock_latency
+from bench import fleet_capacity, ingest, sdk_throughput, status_throughput, unlock_latency
 
 BENCHMARKS = {
     "status": status_throughput.main,
     "unlock": unlock_latency.main,
     "ingest": ingest.main,
     "fleet": fleet_capacity.main,
+    "sdk": sdk_throughput.main,
 }
 
 
