@@ -4,16 +4,24 @@ Names: status (status query vs /healthz), unlock (unlock round trip over MQTT
 vs a raw ping-pong plus a hello-world call), ingest (device messages per
 second vs the MQTT library's bare receive rate), fleet (simulated vehicles
 one core keeps on schedule), push (pushes the gateway's dispatcher delivers
-per second, and their latency, vs a raw httpx loop posting the same pushes).
-No name runs them all; options go to the named benchmark (`python -m bench
-unlock --help`).
+per second, and their latency, vs a raw httpx loop posting the same pushes),
+sdk (status calls through the SDK's AsyncClient vs raw httpx, against the
+gateway and a canned server). No name runs them all; options go to the named
+benchmark (`python -m bench unlock --help`).
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import fleet_capacity, ingest, push_delivery, status_throughput, unlock_latency
+from bench import (
+    fleet_capacity,
+    ingest,
+    push_delivery,
+    sdk_throughput,
+    status_throughput,
+    unlock_latency,
+)
 
 BENCHMARKS = {
     "status": status_throughput.main,
@@ -21,6 +29,7 @@ BENCHMARKS = {
     "ingest": ingest.main,
     "fleet": fleet_capacity.main,
     "push": push_delivery.main,
+    "sdk": sdk_throughput.main,
 }
 
 
