@@ -77,7 +77,7 @@ def test_the_server_dependencies_come_with_the_gateway_extra_only() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     base = {_name(requirement) for requirement in project["dependencies"]}
     extra = {_name(requirement) for requirement in project["optional-dependencies"]["gateway"]}
-    assert base == {"click", "httpx", "pydantic"}
+    assert base == {"click", "httpx", "pydantic", "sniffio"}
     assert set(SERVER_ONLY) - {"starlette"} <= extra  # starlette comes with fastapi
 
 
