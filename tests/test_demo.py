@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import serving
+from tests.processes import cli, ok, serving
 
 DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 
@@ -45,4 +45,12 @@ def test_demo_prints_working_credentials_and_honours_token_ttl(tmp_path: Path) -
                 time.sleep(0.2)
             fault = http.post(f"/admin/v1/vehicles/{iot_code.group(1)}/faults", json={})
             assert fault.status_code == 404, "no admin token configured: the admin API is off"
+
+        # the client CLI's lines, run as printed
+        exported = re.search(r"export (SEGWAY_BASE_URL=\S+) (\S+) (\S+)", printed)
+        command = re.search(r"\.venv/bin/segway-gateway (status [\d ]+)", printed)
+        assert exported is not None and command is not None
+        env = dict(assignment.split("=", 1) for assignment in exported.groups())
+        table = ok(cli(*command.group(1).split(), env=env))
+        assert f"{iot_code.group(1)}  yes     no " in table  # online, unlocked above
         server.stop()

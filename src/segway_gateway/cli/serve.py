@@ -188,5 +188,9 @@ Try it:
     -H 'Content-Type: application/json' -d '{{"iotCode": "{DEMO_FIRST_VEHICLE}"}}'
   curl -s "{base}/api/v2/vehicle/query/current/status?iotCode={DEMO_FIRST_VEHICLE}" \\
     -H "Authorization: bearer $TOKEN"
+
+Or with this package's client (docs/cli.md, docs/sdk.md):
+  export SEGWAY_BASE_URL={base} SEGWAY_CLIENT_ID={DEMO_PLATFORM} SEGWAY_CLIENT_SECRET={DEMO_SECRET}
+  .venv/bin/segway-gateway status {DEMO_FIRST_VEHICLE} {DEMO_FIRST_VEHICLE + 1}
 """
     )
