@@ -25,6 +25,7 @@ from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.vehicles import Vehicle
+from segway_gateway.sim.faults import Fault
 
 T = TypeVar("T")
 
@@ -113,6 +114,20 @@ class RunningGateway:
         assert self.gateway.sim is not None
         settings: dict[str, Any] = self.gateway.sim.vehicle(iot_code).state.settings
         return settings
+
+    def faults(self) -> Iterator[Callable[[str, Fault], None]]:
+        """For a fixture: inject faults into simulated vehicles; cleared when it ends."""
+        faults = self.gateway.faults
+        assert faults is not None
+        touched: list[str] = []
+
+        def inject(iot_code: str, kind: Fault) -> None:
+            touched.append(iot_code)
+            self.call(lambda: faults.inject(iot_code, kind))
+
+        yield inject
+        for iot_code in touched:
+            self.call(lambda code=iot_code: faults.clear(code))
 
     def break_once(self, method: str) -> None:
         """The fleet service's `method` fails once (the gateway answers 15001), then works."""

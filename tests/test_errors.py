@@ -39,17 +39,7 @@ def code_of(response: httpx.Response) -> int:
 @pytest.fixture
 def fault(server: RunningGateway) -> Iterator[Callable[[str, Fault], None]]:
     """Inject a fault into a simulated vehicle; cleared after the test."""
-    faults = server.gateway.faults
-    assert faults is not None
-    touched: list[str] = []
-
-    def inject(iot_code: str, kind: Fault) -> None:
-        touched.append(iot_code)
-        server.call(lambda: faults.inject(iot_code, kind))
-
-    yield inject
-    for iot_code in touched:
-        server.call(lambda code=iot_code: faults.clear(code))
+    yield from server.faults()
 
 
 def sim_state(server: RunningGateway, iot_code: str) -> Any:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +81,29 @@ class Counting:
     def count(self, path: str) -> int:
         return self.paths.count(path)
 
+    @contextlib.contextmanager
+    def client(self, base_url: str, secret: str = DOC_SECRET, **options: Any) -> Iterator[Client]:
+        """A `Client` of PLATFORM whose requests are counted."""
+        with (
+            httpx.Client(event_hooks={"request": [self]}) as http,
+            Client(PLATFORM, secret, base_url, http=http, **options) as api,
+        ):
+            yield api
+
+    @contextlib.asynccontextmanager
+    async def async_client(self, base_url: str, **options: Any) -> AsyncIterator[AsyncClient]:
+        """An `AsyncClient` of PLATFORM whose requests are counted."""
+        async with (
+            httpx.AsyncClient(event_hooks={"request": [self.hook]}) as http,
+            AsyncClient(PLATFORM, DOC_SECRET, base_url, http=http, **options) as api,
+        ):
+            yield api
+
 
 @pytest.fixture
 def fault(gateway: RunningGateway) -> Iterator[Callable[[str, Fault], None]]:
-    faults = gateway.gateway.faults
-    assert faults is not None
-    touched: list[str] = []
-
-    def inject(iot_code: str, kind: Fault) -> None:
-        touched.append(iot_code)
-        gateway.call(lambda: faults.inject(iot_code, kind))
-
-    yield inject
-    for iot_code in touched:
-        gateway.call(lambda code=iot_code: faults.clear(code))
+    """Inject a fault into a simulated vehicle; cleared after the test."""
+    yield from gateway.faults()
 
 
 # Every method, both twins ------------------------------------------------------
@@ -287,10 +297,7 @@ def test_arguments_out_of_range_are_refused_before_anything_is_sent(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
-    with (
-        httpx.Client(event_hooks={"request": [counting]}) as http,
-        Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api,
-    ):
+    with counting.client(gateway.base_url) as api:
         for call, problem in [
             (lambda: api.set_interval(vehicle, location_locked=5), "greater than or equal to 10"),
             (lambda: api.set_interval(vehicle), "locationInterval or statusInterval"),
@@ -333,8 +340,7 @@ def test_no_server_is_a_transport_error_after_the_retries() -> None:
     counting = Counting()
     closed = f"http://127.0.0.1:{free_port()}"
     with (
-        httpx.Client(event_hooks={"request": [counting]}) as http,
-        Client(PLATFORM, DOC_SECRET, closed, http=http, retry=QUICK) as api,
+        counting.client(closed, retry=QUICK) as api,
         pytest.raises(TransportError, match="ConnectError"),
     ):
         api.status(OTHER_VEHICLE)
@@ -348,10 +354,7 @@ def test_a_query_is_retried_after_15001_and_a_command_is_not(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
-    with (
-        httpx.Client(event_hooks={"request": [counting]}) as http,
-        Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api,
-    ):
+    with counting.client(gateway.base_url, retry=QUICK) as api:
         gateway.break_once("vehicle")
         assert api.status(vehicle).iot_code == vehicle
         assert counting.count(paths.STATUS) == 2
@@ -374,10 +377,7 @@ def test_a_silent_vehicle_is_asked_again_for_a_query_only(
     counting = Counting()
 
     async def story() -> None:
-        async with (
-            httpx.AsyncClient(event_hooks={"request": [counting.hook]}) as http,
-            AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url, http=http, retry=QUICK) as api,
-        ):
+        async with counting.async_client(gateway.base_url, retry=QUICK) as api:
             with pytest.raises(DeviceUnavailableError) as caught:
                 await api.location(vehicle, realtime=True)
             assert caught.value.code == Code.DEVICE_TIMEOUT
@@ -395,8 +395,7 @@ def test_callers_waiting_for_a_token_share_the_failure_of_its_request(
 ) -> None:
     counting = Counting()
     with (
-        httpx.Client(event_hooks={"request": [counting]}) as http,
-        Client(PLATFORM, "wrong", gateway.base_url, http=http) as api,
+        counting.client(gateway.base_url, "wrong") as api,
         concurrent.futures.ThreadPoolExecutor(10) as pool,
     ):
         calls = [pool.submit(api.status, OTHER_VEHICLE) for _ in range(10)]
@@ -415,10 +414,7 @@ def test_100_concurrent_callers_share_one_token_request(
     counting = Counting()
 
     async def story() -> None:
-        async with (
-            httpx.AsyncClient(event_hooks={"request": [counting.hook]}) as http,
-            AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api,
-        ):
+        async with counting.async_client(gateway.base_url) as api:
             answers = await asyncio.gather(*(api.status(vehicle) for _ in range(100)))
             assert {answer.iot_code for answer in answers} == {vehicle}
 
@@ -431,10 +427,7 @@ def test_an_expired_token_is_refreshed_and_the_call_made_again(
     gateway: RunningGateway, vehicle: str
 ) -> None:
     counting = Counting()
-    with (
-        httpx.Client(event_hooks={"request": [counting]}) as http,
-        Client(PLATFORM, DOC_SECRET, gateway.base_url, http=http) as api,
-    ):
+    with counting.client(gateway.base_url) as api:
         first = api.token()
         api.status(vehicle)
         gateway.clock.advance(86_400 + 1)  # the server's token expires; the SDK's clock did not
