@@ -31,12 +31,13 @@ _RNG = random.Random(7)
 STATUS = SimVehicle(new_state(VEHICLE, SHENZHEN, _RNG), SHENZHEN, _RNG).status(1_700_000_000)
 
 
-async def seed(db: Database, key: bytes, push_url: str, pushes: int) -> set[str]:
-    """The platform with its push URL and sealed secret, and `pushes` status pushes."""
-    await db.platforms.add(
-        Platform(PLATFORM, hash_secret(DOC_SECRET), push_url, 0), seal(key, PLATFORM, DOC_SECRET)
-    )
-    accepted = [outgoing(status_push(VEHICLE, PLATFORM, True, STATUS)) for _ in range(pushes)]
+async def seed(
+    db: Database, key: bytes, push_url: str, pushes: int, platform_code: str = PLATFORM
+) -> set[str]:
+    """A platform with its push URL and sealed secret, and `pushes` status pushes."""
+    sealed = seal(key, platform_code, DOC_SECRET)
+    await db.platforms.add(Platform(platform_code, hash_secret(DOC_SECRET), push_url, 0), sealed)
+    accepted = [outgoing(status_push(VEHICLE, platform_code, True, STATUS)) for _ in range(pushes)]
     async with db.engine.begin() as conn:
         await enqueue(conn, accepted)
     return {push.event_id for push in accepted}

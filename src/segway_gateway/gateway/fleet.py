@@ -278,7 +278,7 @@ class FleetService:
         states = {code: self._vehicles[code].state() for code in dirty if code in self._vehicles}
         try:
             await self._db.vehicles.save_states(states, pushes)
-        except Exception:
+        except BaseException:  # cancelled by a stop too: the last flush writes them
             self._dirty |= dirty
             self._pushes[:0] = pushes
             raise

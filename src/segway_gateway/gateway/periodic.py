@@ -19,10 +19,10 @@ async def every(
 ) -> None:
     """Run `action` every `seconds` until cancelled; failures are retried next time.
     When `hurry` is set, run it `hurried` seconds later instead (so what else comes
-    meanwhile goes along) and start counting again."""
+    meanwhile goes along) and start counting again; not while it fails."""
     failing = False
     while True:
-        await _pause(seconds, hurry, hurried)
+        await _pause(seconds, None if failing else hurry, hurried)
         try:
             await action()
         except Exception:

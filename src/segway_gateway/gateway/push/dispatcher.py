@@ -46,11 +46,14 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10.0
 """The whole of one attempt, connecting included."""
-LEASE_MS = int(TIMEOUT_SECONDS * 1000) + 5000
-"""How long a claimed push is this instance's: an attempt, then recording it."""
-SEND_WITHIN = LEASE_MS / 1000 - TIMEOUT_SECONDS - 2.0
-"""Seconds after its claim a push may still be started: its attempt and record must
-end within the lease. A lane that could not start a push by then gives it back."""
+LEASE_MS = 30_000
+"""How long a claimed push is this instance's: up to SEND_WITHIN to start its attempt,
+the attempt's timeout, then (with room to spare) recording it. Instances sharing a
+database must keep their clocks in step (NTP): leases are in wall-clock time."""
+SEND_WITHIN = 3.0
+"""Seconds after its claim a push may still be started. A lane that could not start a
+push by then gives it back, to be claimed again at once."""
+RECORD_RETRY_SECONDS = 1.0
 PER_PLATFORM = 4
 MAX_CLAIM = 64
 POLL_SECONDS = 1.0
@@ -78,10 +81,13 @@ class _Lane:
     latency: float = 0.05
     """Seconds per attempt, a moving average."""
 
+    def free(self) -> int:
+        return PER_PLATFORM - self.busy
+
     def room(self) -> int:
         """How many pushes to claim: what the free slots get through in SEND_WITHIN / 2."""
         per_slot = int(SEND_WITHIN / 2 / max(self.latency, 0.001))
-        wanted = min(MAX_CLAIM, PER_PLATFORM * max(1, per_slot))
+        wanted = min(MAX_CLAIM, self.free() * max(1, per_slot))
         return max(0, wanted - len(self.claimed))
 
     def observe(self, seconds: float) -> None:
@@ -107,7 +113,11 @@ class PushDispatcher:
         self._senders: set[asyncio.Task[None]] = set()
         self._finished: list[Outcome] = []
         self._finished_ready = asyncio.Event()
-        self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+        # no pool-wide limit: each lane holds at most PER_PLATFORM connections, and a
+        # pool exhausted by hanging receivers would delay the other platforms
+        self._http = httpx.AsyncClient(
+            timeout=TIMEOUT_SECONDS, limits=httpx.Limits(max_connections=None)
+        )
         self._stopping = False
 
     def forget_targets(self) -> None:
@@ -129,31 +139,40 @@ class PushDispatcher:
                 except Exception:
                     log.exception("reading the push outbox failed")
         finally:
+            self._stopping = True  # also when `run` was cancelled: the recorder ends
             self._finished_ready.set()
             await recorder
 
     async def deliver_due(self) -> None:
         """Claim due pushes for every lane that has started what it held, and send:
         a platform whose receiver hangs fills its own slots and never delays another's."""
-        now_ms = int(self._clock() * 1000)
-        due = await self._db.outbox.due_platforms(now_ms)
+        due = await self._db.outbox.due_platforms(int(self._clock() * 1000))
         holding = [code for code, lane in self._lanes.items() if lane.claimed]
         for platform_code in dict.fromkeys([*due, *holding]):
             lane = self._lanes.setdefault(platform_code, _Lane())
-            if not lane.claimed and lane.busy < PER_PLATFORM:
-                claimed_at = time.monotonic()
-                claim = await self._db.outbox.claim(now_ms, platform_code, lane.room(), LEASE_MS)
-                lane.claimed.extend((push, claimed_at) for push in claim)
-            while lane.claimed and lane.busy < PER_PLATFORM:
-                lane.busy += 1
-                task = asyncio.create_task(self._send(lane), name=f"push-{platform_code}")
-                self._senders.add(task)
-                task.add_done_callback(self._senders.discard)
+            try:
+                await self._fill(platform_code, lane)
+            except Exception:
+                log.exception("claiming pushes of %s failed", platform_code)
+
+    async def _fill(self, platform_code: str, lane: _Lane) -> None:
+        """Claim for a lane that has started all it held, and start a sender per free slot
+        that has a push to send."""
+        if not lane.claimed and lane.free() > 0:
+            claimed_at, now_ms = time.monotonic(), int(self._clock() * 1000)
+            claim = await self._db.outbox.claim(now_ms, platform_code, lane.room(), LEASE_MS)
+            lane.claimed.extend((push, claimed_at) for push in claim)
+        for _ in range(min(len(lane.claimed), lane.free())):
+            lane.busy += 1
+            task = asyncio.create_task(self._send(lane), name=f"push-{platform_code}")
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
 
     def stop(self) -> None:
         """Ask `run` to return after its current round (it checks between rounds)."""
         self._stopping = True
         self._wake.set()
+        self._finished_ready.set()
 
     async def close(self) -> None:
         """Let attempts under way finish (each is bounded by its timeout), record them, give
@@ -165,7 +184,12 @@ class PushDispatcher:
         for task in list(self._senders):
             task.cancel()
         await asyncio.gather(*self._senders, return_exceptions=True)
-        await self._record_now()
+        if not await self._record_now():
+            log.error(
+                "%d push attempts could not be recorded; their pushes go out again when "
+                "their lease ends",
+                len(self._finished),
+            )
         unsent = [push.id for lane in self._lanes.values() for push, _ in lane.claimed]
         if unsent:  # due again at once, for the next start or another instance
             await self._db.outbox.release(unsent, int(self._clock() * 1000))
@@ -185,13 +209,17 @@ class PushDispatcher:
                 lane.observe(time.monotonic() - started)
                 self._finished.append(self._outcome(push, attempt, policy))
                 self._finished_ready.set()
-            if stale:
-                await self._db.outbox.release(stale, int(self._clock() * 1000))
-        except Exception:
-            log.exception("delivering pushes failed; they go out again when their lease ends")
         finally:
             lane.busy -= 1
             self._wake.set()  # a slot is free: look again
+            if stale:
+                await self._give_back(stale)
+
+    async def _give_back(self, ids: list[int]) -> None:
+        try:
+            await self._db.outbox.release(ids, int(self._clock() * 1000))
+        except Exception:
+            log.exception("giving back %d claimed pushes failed: due when the lease ends", len(ids))
 
     async def _attempt(self, push: OutboxPush) -> tuple[Attempt, str]:
         """One attempt, and the policy that decides what follows it."""
@@ -209,7 +237,7 @@ class PushDispatcher:
             status, excerpt = None, str(err)[:200]
         except TimeoutError:
             status, excerpt = None, f"no answer within {TIMEOUT_SECONDS:g} s"
-        except httpx.HTTPError as err:
+        except Exception as err:  # httpx's errors, an unusable URL, the store failing
             status, excerpt = None, f"{type(err).__name__}: {err}"[:200]
         latency = int((time.monotonic() - started) * 1000)
         return Attempt(at, status, latency, excerpt), policy
@@ -219,8 +247,9 @@ class PushDispatcher:
         if attempt.http_status == 200:
             return Outcome(push, attempt, DELIVERED)
         wait = next_wait(policy, push.attempts + 1)
-        if wait is not None:
-            return Outcome(push, attempt, PENDING, attempt.at + int(wait * 1000))
+        if wait is not None:  # counted from the attempt's end: 5 s after a 10 s timeout too
+            due_at = attempt.at + attempt.latency_ms + int(wait * 1000)
+            return Outcome(push, attempt, PENDING, due_at)
         log.warning(
             "push %s to %s given up after %d attempts (%s policy): %s",
             push.event_id,
@@ -237,18 +266,22 @@ class PushDispatcher:
         while not self._stopping:
             await self._finished_ready.wait()
             self._finished_ready.clear()
-            await self._record_now()
+            if not await self._record_now():
+                await asyncio.sleep(RECORD_RETRY_SECONDS)
+                self._finished_ready.set()
 
-    async def _record_now(self) -> None:
+    async def _record_now(self) -> bool:
+        """Record what finished; on failure keep it for the next try. Whether it worked."""
         finished, self._finished = self._finished, []
         try:
             await self._db.outbox.record(finished)
-        except Exception:
-            log.exception(
-                "recording %d push attempts failed; their pushes go out again when their "
-                "lease ends",
-                len(finished),
-            )
+        except BaseException as err:
+            self._finished[:0] = finished
+            if not isinstance(err, Exception):
+                raise
+            log.exception("recording %d push attempts failed; trying again", len(finished))
+            return False
+        return True
 
     async def _target(self, platform_code: str) -> _Target:
         """The platform's push URL, its recovered secret and its delivery policy."""

@@ -33,7 +33,7 @@ class ReplayRequest(BaseModel):
 
 async def delivery_log(request: Request, gateway: Gateway) -> Response:
     code = request.path_params["platform_code"]
-    query = request.query_params
+    query = QueryParams({k: v for k, v in request.query_params.items() if v})  # empty: absent
     state = query.get("state")
     if state not in (None, "pending", "delivered", "dead"):
         raise ValueError("state is one of pending, delivered, dead")

@@ -168,10 +168,23 @@ class OutboxRepo:
 
     async def record(self, outcomes: Sequence[Outcome]) -> None:
         """Log attempts and move their pushes on (delivered, due again, or dead), in one
-        transaction: one writer keeps up with many deliveries on SQLite's single lock."""
-        if not outcomes:
-            return
+        transaction: one writer keeps up with many deliveries on SQLite's single lock.
+
+        A push whose platform was removed meanwhile went with it and is skipped. A push
+        is moved on only if no one recorded an attempt of it since it was claimed (an
+        instance whose lease ran out may have claimed and sent it again); the attempt is
+        logged either way.
+        """
+        by_id = sorted(outcomes, key=lambda o: o.push.id)  # one lock order for all writers
         async with self._engine.begin() as conn:
+            ids = [o.push.id for o in by_id]
+            if not ids:
+                return
+            existing = await conn.execute(select(push_outbox.c.id).where(push_outbox.c.id.in_(ids)))
+            live = set(existing.scalars())
+            kept = [o for o in by_id if o.push.id in live]
+            if not kept:
+                return
             await conn.execute(
                 insert(push_attempts),
                 [
@@ -183,12 +196,16 @@ class OutboxRepo:
                         "latency_ms": o.attempt.latency_ms,
                         "excerpt": o.attempt.excerpt,
                     }
-                    for o in outcomes
+                    for o in kept
                 ],
             )
             await conn.execute(
                 update(push_outbox)
-                .where(push_outbox.c.id == bindparam("push_id"))
+                .where(
+                    push_outbox.c.id == bindparam("push_id"),
+                    push_outbox.c.state == PENDING,
+                    push_outbox.c.attempts == bindparam("old_attempts"),
+                )
                 .values(
                     attempts=bindparam("new_attempts"),
                     state=bindparam("new_state"),
@@ -197,11 +214,12 @@ class OutboxRepo:
                 [
                     {
                         "push_id": o.push.id,
+                        "old_attempts": o.push.attempts,
                         "new_attempts": o.push.attempts + 1,
                         "new_state": o.state,
                         "new_due_at": o.attempt.at if o.due_at is None else o.due_at,
                     }
-                    for o in outcomes
+                    for o in kept
                 ],
             )
 
