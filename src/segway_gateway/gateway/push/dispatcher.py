@@ -78,6 +78,9 @@ class _Lane:
     claimed: deque[tuple[OutboxPush, float]] = field(default_factory=deque)
     """Pushes with the monotonic time of their claim, oldest first."""
     busy: int = 0
+    more_due: bool = True
+    """Whether the outbox may hold due pushes this lane did not claim: then a slot that
+    frees up looks again at once (else new pushes and the 1 s poll bring them)."""
     latency: float = 0.05
     """Seconds per attempt, a moving average."""
 
@@ -158,10 +161,14 @@ class PushDispatcher:
     async def _fill(self, platform_code: str, lane: _Lane) -> None:
         """Claim for a lane that has started all it held, and start a sender per free slot
         that has a push to send."""
-        if not lane.claimed and lane.free() > 0:
+        if lane.claimed or lane.free() == 0:
+            lane.more_due = True
+        else:
             claimed_at, now_ms = time.monotonic(), int(self._clock() * 1000)
-            claim = await self._db.outbox.claim(now_ms, platform_code, lane.room(), LEASE_MS)
+            room = lane.room()
+            claim = await self._db.outbox.claim(now_ms, platform_code, room, LEASE_MS)
             lane.claimed.extend((push, claimed_at) for push in claim)
+            lane.more_due = len(claim) == room
         for _ in range(min(len(lane.claimed), lane.free())):
             lane.busy += 1
             task = asyncio.create_task(self._send(lane), name=f"push-{platform_code}")
@@ -211,9 +218,11 @@ class PushDispatcher:
                 self._finished_ready.set()
         finally:
             lane.busy -= 1
-            self._wake.set()  # a slot is free: look again
             if stale:
                 await self._give_back(stale)
+                lane.more_due = True
+            if lane.more_due:
+                self._wake.set()  # a slot is free and pushes wait: look again
 
     async def _give_back(self, ids: list[int]) -> None:
         try:

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
@@ -176,52 +177,59 @@ class OutboxRepo:
         logged either way.
         """
         by_id = sorted(outcomes, key=lambda o: o.push.id)  # one lock order for all writers
-        async with self._engine.begin() as conn:
-            ids = [o.push.id for o in by_id]
-            if not ids:
-                return
-            existing = await conn.execute(select(push_outbox.c.id).where(push_outbox.c.id.in_(ids)))
-            live = set(existing.scalars())
-            kept = [o for o in by_id if o.push.id in live]
-            if not kept:
-                return
-            await conn.execute(
-                insert(push_attempts),
-                [
-                    {
-                        "outbox_id": o.push.id,
-                        "platform_code": o.push.platform_code,
-                        "at": o.attempt.at,
-                        "http_status": o.attempt.http_status,
-                        "latency_ms": o.attempt.latency_ms,
-                        "excerpt": o.attempt.excerpt,
-                    }
-                    for o in kept
-                ],
+        if not by_id:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                await self._record(conn, by_id)
+        except IntegrityError:  # a platform was removed meanwhile, and its pushes with it
+            async with self._engine.begin() as conn:
+                ids = [o.push.id for o in by_id]
+                existing = select(push_outbox.c.id).where(push_outbox.c.id.in_(ids))
+                live = set((await conn.execute(existing)).scalars())
+                await self._record(conn, [o for o in by_id if o.push.id in live])
+
+    @staticmethod
+    async def _record(conn: AsyncConnection, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        await conn.execute(
+            insert(push_attempts),
+            [
+                {
+                    "outbox_id": o.push.id,
+                    "platform_code": o.push.platform_code,
+                    "at": o.attempt.at,
+                    "http_status": o.attempt.http_status,
+                    "latency_ms": o.attempt.latency_ms,
+                    "excerpt": o.attempt.excerpt,
+                }
+                for o in outcomes
+            ],
+        )
+        await conn.execute(
+            update(push_outbox)
+            .where(
+                push_outbox.c.id == bindparam("push_id"),
+                push_outbox.c.state == PENDING,
+                push_outbox.c.attempts == bindparam("old_attempts"),
             )
-            await conn.execute(
-                update(push_outbox)
-                .where(
-                    push_outbox.c.id == bindparam("push_id"),
-                    push_outbox.c.state == PENDING,
-                    push_outbox.c.attempts == bindparam("old_attempts"),
-                )
-                .values(
-                    attempts=bindparam("new_attempts"),
-                    state=bindparam("new_state"),
-                    due_at=bindparam("new_due_at"),
-                ),
-                [
-                    {
-                        "push_id": o.push.id,
-                        "old_attempts": o.push.attempts,
-                        "new_attempts": o.push.attempts + 1,
-                        "new_state": o.state,
-                        "new_due_at": o.attempt.at if o.due_at is None else o.due_at,
-                    }
-                    for o in kept
-                ],
-            )
+            .values(
+                attempts=bindparam("new_attempts"),
+                state=bindparam("new_state"),
+                due_at=bindparam("new_due_at"),
+            ),
+            [
+                {
+                    "push_id": o.push.id,
+                    "old_attempts": o.push.attempts,
+                    "new_attempts": o.push.attempts + 1,
+                    "new_state": o.state,
+                    "new_due_at": o.attempt.at if o.due_at is None else o.due_at,
+                }
+                for o in outcomes
+            ],
+        )
 
     async def release(self, ids: Collection[int], now_ms: int) -> None:
         """Give claimed pushes back before their lease ends: due now, for whoever claims."""
