@@ -53,12 +53,31 @@ class _Base:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(client_id={self.client_id!r}, base_url={self.base_url!r})"
 
-    def _token_form(self) -> dict[str, str]:
-        return ops.token_form(self.client_id, self._secret)
+    def _token_request(self) -> dict[str, Any]:
+        """`httpx` arguments of a token request."""
+        return {
+            "url": f"{self.base_url}{paths.TOKEN}",
+            "data": ops.token_form(self.client_id, self._secret),
+        }
 
-    @staticmethod
-    def _headers(token: Token) -> dict[str, str]:
-        return {"Authorization": f"bearer {token.value}"}
+    def _took_token(self, response: httpx.Response, asked: float) -> Token:
+        """Keep the token a token request answered, or its failure (raised unless the
+        old token still lasts)."""
+        try:
+            answer = ops.read_token(response.status_code, response.content)
+        except SegwayError as err:
+            return self._tokens.failed(err)
+        return self._tokens.store(answer, asked)
+
+    def _request(self, operation: Operation[T], token: Token) -> dict[str, Any]:
+        """`httpx` arguments of an operation's request."""
+        return {
+            "method": operation.method,
+            "url": f"{self.base_url}{operation.path}",
+            "params": operation.params,
+            "json": operation.body,
+            "headers": {"Authorization": f"bearer {token.value}"},
+        }
 
 
 def _blocking(build: Callable[P, Operation[T]]) -> Callable[Concatenate[Client, P], T]:
@@ -133,13 +152,10 @@ class Client(_Base):
     def _fetch_token(self) -> Token:
         asked = time.monotonic()
         try:
-            response = self._http.post(f"{self.base_url}{paths.TOKEN}", data=self._token_form())
-            answer = ops.read_token(response.status_code, response.content)
+            response = self._http.post(**self._token_request())
         except httpx.HTTPError as err:
             return self._tokens.failed(_transport(err))
-        except SegwayError as err:
-            return self._tokens.failed(err)
-        return self._tokens.store(answer, asked)
+        return self._took_token(response, asked)
 
     def call(self, operation: Operation[T]) -> T:
         """Send one operation (retried when it is a query, or a command asked to be)."""
@@ -154,13 +170,7 @@ class Client(_Base):
 
     def _send(self, operation: Operation[T], token: Token) -> Envelope:
         try:
-            response = self._http.request(
-                operation.method,
-                f"{self.base_url}{operation.path}",
-                params=operation.params,
-                json=operation.body,
-                headers=self._headers(token),
-            )
+            response = self._http.request(**self._request(operation, token))
         except httpx.HTTPError as err:
             raise _transport(err) from err
         return ops.read_envelope(response.status_code, response.content)
@@ -244,15 +254,10 @@ class AsyncClient(_Base):
     async def _fetch_token(self) -> Token:
         asked = time.monotonic()
         try:
-            response = await self._http.post(
-                f"{self.base_url}{paths.TOKEN}", data=self._token_form()
-            )
-            answer = ops.read_token(response.status_code, response.content)
+            response = await self._http.post(**self._token_request())
         except httpx.HTTPError as err:
             return self._tokens.failed(_transport(err))
-        except SegwayError as err:
-            return self._tokens.failed(err)
-        return self._tokens.store(answer, asked)
+        return self._took_token(response, asked)
 
     async def call(self, operation: Operation[T]) -> T:
         """Send one operation (retried when it is a query, or a command asked to be)."""
@@ -267,13 +272,7 @@ class AsyncClient(_Base):
 
     async def _send(self, operation: Operation[T], token: Token) -> Envelope:
         try:
-            response = await self._http.request(
-                operation.method,
-                f"{self.base_url}{operation.path}",
-                params=operation.params,
-                json=operation.body,
-                headers=self._headers(token),
-            )
+            response = await self._http.request(**self._request(operation, token))
         except httpx.HTTPError as err:
             raise _transport(err) from err
         return ops.read_envelope(response.status_code, response.content)
