@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -17,6 +19,14 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _platform_column(**options: Any) -> Column[str]:
+    """A row's platform: removing the platform removes the row."""
+    return Column(
+        "platform_code", String(64), ForeignKey("platforms.code", ondelete="CASCADE"), **options
+    )
+
+
 platforms = Table(
     "platforms",
     metadata,
@@ -30,13 +40,7 @@ vehicles = Table(
     "vehicles",
     metadata,
     Column("iot_code", String(32), primary_key=True),
-    Column(
-        "platform_code",
-        String(64),
-        ForeignKey("platforms.code", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _platform_column(nullable=False, index=True),
     Column("active", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("status", JSON),
@@ -49,13 +53,7 @@ tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("token_id", String(64), nullable=False, unique=True),
-    Column(
-        "platform_code",
-        String(64),
-        ForeignKey("platforms.code", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _platform_column(nullable=False, index=True),
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
 )
@@ -63,12 +61,7 @@ tokens = Table(
 platform_secrets = Table(
     "platform_secrets",
     metadata,
-    Column(
-        "platform_code",
-        String(64),
-        ForeignKey("platforms.code", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _platform_column(primary_key=True),
     Column("sealed", String(512), nullable=False),
 )
 """Each platform's client_secret sealed with the gateway key (see gateway/sealing.py), for
@@ -77,12 +70,7 @@ signing pushes; a table of its own so databases made before it gain it on start.
 push_policies = Table(
     "push_policies",
     metadata,
-    Column(
-        "platform_code",
-        String(64),
-        ForeignKey("platforms.code", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _platform_column(primary_key=True),
     Column("policy", String(16), nullable=False),
 )
 """Platforms that chose a delivery policy other than the document's (`durable`)."""
@@ -92,12 +80,7 @@ push_outbox = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
-    Column(
-        "platform_code",
-        String(64),
-        ForeignKey("platforms.code", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _platform_column(nullable=False),
     Column("kind", String(16), nullable=False),
     Column("form", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -130,12 +113,7 @@ sim_vehicles = Table(
 geofences = Table(
     "geofences",
     metadata,
-    Column(
-        "platform_code",
-        String(64),
-        ForeignKey("platforms.code", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _platform_column(nullable=False),
     Column("name", String(64), nullable=False),
     Column("geometry", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
