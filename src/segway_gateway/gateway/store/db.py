@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.geofences import GeofenceRepo
 from segway_gateway.gateway.store.outbox import OutboxRepo
 from segway_gateway.gateway.store.platforms import PlatformRepo
@@ -53,9 +54,10 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url)
+        engine = create_async_engine(self.url)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _enable_sqlite_wal)
+            event.listen(engine.sync_engine, "connect", _enable_sqlite_wal)
+        self.engine = Engine(engine, one_writer=self.is_sqlite)
         self.platforms = PlatformRepo(self.engine)
         self.vehicles = VehicleRepo(self.engine)
         self.tokens = TokenRepo(self.engine)

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Delete, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.tables import geofences, platforms
 
@@ -24,7 +25,7 @@ class Geofence:
 
 
 class GeofenceRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def add(self, geofence: Geofence) -> None:

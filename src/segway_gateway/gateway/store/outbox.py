@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -120,7 +121,7 @@ async def enqueue(conn: AsyncConnection, pushes: Sequence[NewPush]) -> None:
 
 
 class OutboxRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def due_platforms(self, now_ms: int) -> list[str]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.tables import platform_secrets, platforms, push_policies
 
@@ -23,7 +23,7 @@ class Platform:
 
 
 class PlatformRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def add(self, platform: Platform, sealed_secret: str | None = None) -> None:

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.tables import sim_vehicles
 
 
 class SimStateRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def load(self) -> dict[str, dict[str, Any]]:

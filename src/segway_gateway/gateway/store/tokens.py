@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.tables import tokens
 
 
@@ -22,7 +22,7 @@ class TokenRecord:
 
 
 class TokenRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def add(self, record: TokenRecord) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.outbox import NewPush, enqueue
 from segway_gateway.gateway.store.tables import platforms, vehicles
@@ -38,7 +38,7 @@ class VehicleState:
 
 
 class VehicleRepo:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     async def add(self, *new: Vehicle) -> None:
