@@ -12,13 +12,13 @@ keep as many requests in flight and differ only in the dispatcher's work
 around each POST (reading the outbox, recording the attempt).
 
 - Throughput: N pushes (5,000) written to the outbox with `enqueue` in one
-  transaction and the dispatcher woken as `FleetService.flush` does; timed
+  transaction and the doorbell rung for their platform as `FleetService.flush` does; timed
   from the dispatcher's start until the outbox records all N delivered. The
   raw loop is timed from its first POST to its last answer.
 - Paced, at a rate both sides sustain (100/s; above about 140/s the
   dispatcher falls behind on a 2-core machine, and a backlog, not waiting,
   would be measured): pushes accepted one at a time, each written to the
-  outbox in its own transaction and the dispatcher woken (the raw workers
+  outbox in its own transaction and the doorbell rung (the raw workers
   take each from a queue the moment it is put there). Measured per push:
   - its first (only) POST, from httpx's request hook to its response hook on
     each side's client: at the same load on both sides, unlike the
@@ -59,6 +59,7 @@ from bench.harness import DEMO_PLATFORM, DEMO_SECRET, BenchError, say
 from segway_gateway.contract.signature import sign
 from segway_gateway.gateway.crypto import hash_secret
 from segway_gateway.gateway.push.dispatcher import PER_PLATFORM, TIMEOUT_SECONDS, PushDispatcher
+from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.forms import outgoing
 from segway_gateway.gateway.sealing import seal
 from segway_gateway.gateway.store.db import Database
@@ -263,7 +264,7 @@ async def outbox(path: Path, url: str) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
-async def dispatching(db: Database, accepted: asyncio.Event) -> AsyncIterator[RoundTrips]:
+async def dispatching(db: Database, accepted: Doorbell) -> AsyncIterator[RoundTrips]:
     """The dispatcher running on `db` while the block runs; its POSTs' round trips."""
     dispatcher = PushDispatcher(db, KEY, accepted)
     trips = RoundTrips()
@@ -311,8 +312,8 @@ async def dispatcher_throughput(workdir: Path, url: str, pushes: Sequence[NewPus
     async with outbox(workdir / f"{uuid.uuid4()}.db", url) as db:
         async with db.engine.begin() as conn:
             await enqueue(conn, pushes)
-        accepted = asyncio.Event()
-        accepted.set()
+        accepted = Doorbell()
+        accepted.ring([DEMO_PLATFORM])
         with stopwatch() as taken:
             async with dispatching(db, accepted) as trips:
                 await until_delivered(db, trips, len(pushes))
@@ -326,13 +327,13 @@ async def dispatcher_paced(
     """The run, and the latencies the dispatcher logged."""
     run = Accepted()
     async with outbox(workdir / f"{uuid.uuid4()}.db", url) as db:
-        accepted = asyncio.Event()
+        accepted = Doorbell()
         async with dispatching(db, accepted) as run.trips:
             async for push in paced(count, rate):
                 async with db.engine.begin() as conn:
                     await enqueue(conn, [push])
                 run.at[push.event_id] = time.monotonic()
-                accepted.set()
+                accepted.ring([DEMO_PLATFORM])
             await until_delivered(db, run.trips, count)
         return run, await logged_latencies(db, count)
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.push.dispatcher import LEASE_MS, PushDispatcher
+from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.forms import outgoing, status_push
 from segway_gateway.gateway.sealing import seal
 from segway_gateway.gateway.store.db import Database
@@ -37,6 +38,11 @@ async def seed(
     """A platform with its push URL and sealed secret, and `pushes` status pushes."""
     sealed = seal(key, platform_code, DOC_SECRET)
     await db.platforms.add(Platform(platform_code, hash_secret(DOC_SECRET), push_url, 0), sealed)
+    return await add_pushes(db, pushes, platform_code)
+
+
+async def add_pushes(db: Database, pushes: int, platform_code: str = PLATFORM) -> set[str]:
+    """`pushes` status pushes in the outbox, the doorbell not rung; their event ids."""
     accepted = [outgoing(status_push(VEHICLE, platform_code, True, STATUS)) for _ in range(pushes)]
     async with db.engine.begin() as conn:
         await enqueue(conn, accepted)
@@ -63,7 +69,7 @@ def test_two_instances_on_one_database_send_each_push_once(db_url: str, tmp_path
         key = load_key(tmp_path / "gateway.key")
         async with Database(db_url) as first_db, Database(db_url) as second_db:
             accepted = await seed(first_db, key, url, pushes)
-            instances = [PushDispatcher(db, key, asyncio.Event()) for db in (first_db, second_db)]
+            instances = [PushDispatcher(db, key, Doorbell()) for db in (first_db, second_db)]
             runs = [asyncio.create_task(instance.run()) for instance in instances]
             await until(all_in, 60)
             for instance in instances:
@@ -101,7 +107,7 @@ def test_a_push_claimed_by_an_instance_that_died_goes_out_when_its_lease_ends(
             claimed = await db.outbox.claim(int(now * 1000), PLATFORM, 4, LEASE_MS)
             assert [push.event_id for push in claimed] == [event_id]  # then the claimer dies
 
-            survivor = PushDispatcher(db, key, asyncio.Event(), clock=lambda: now)
+            survivor = PushDispatcher(db, key, Doorbell(), clock=lambda: now)
             await survivor.deliver_due()
             await asyncio.sleep(0.5)
             assert received == [], "sent while another instance held it"

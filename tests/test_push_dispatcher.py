@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import select
 
 from segway_gateway.gateway.crypto import load_key
-from segway_gateway.gateway.push.dispatcher import PushDispatcher
+from segway_gateway.gateway.push.dispatcher import POLL_SECONDS, PushDispatcher
+from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import LogQuery
 from segway_gateway.gateway.store.tables import push_outbox
 from segway_gateway.webhooks.events import PushEvent
 from tests.conftest import PLATFORM
-from tests.test_push_claims import delivered_and_attempts, seed
+from tests.test_push_claims import add_pushes, delivered_and_attempts, seed
 from tests.test_pushes import receiving
 
 OTHER = "A30001"
@@ -57,7 +58,7 @@ def test_attempts_the_store_could_not_record_are_recorded_later_and_not_sent_aga
                 await record(outcomes)
 
             db.outbox.record = failing_once  # type: ignore[method-assign]
-            dispatcher = PushDispatcher(db, key, asyncio.Event())
+            dispatcher = PushDispatcher(db, key, Doorbell())
             running = asyncio.create_task(dispatcher.run())
 
             async def all_recorded() -> bool:
@@ -86,7 +87,7 @@ def test_a_platform_removed_while_its_pushes_fly_does_not_cost_another_its_recor
         async with Database(db_url) as db:
             await seed(db, key, url, 4)  # one a slot: all under way when the stop comes
             await seed(db, key, url, 4, platform_code=OTHER)
-            dispatcher = PushDispatcher(db, key, asyncio.Event())
+            dispatcher = PushDispatcher(db, key, Doorbell())
             await dispatcher.deliver_due()
             await db.platforms.remove(OTHER)  # its outbox rows go with it, mid-flight
             await dispatcher.close()
@@ -106,12 +107,12 @@ def test_an_unusable_push_url_is_a_failed_attempt_in_the_log(tmp_path: Path) -> 
         now = 1_800_000_000.0
         async with Database(f"sqlite:///{tmp_path / 'gateway.db'}") as db:
             await seed(db, key, "http://receiver:port-is-not-a-number", 1)
-            dispatcher = PushDispatcher(db, key, asyncio.Event(), clock=lambda: now)
+            dispatcher = PushDispatcher(db, key, Doorbell(), clock=lambda: now)
             await dispatcher.deliver_due()
             await asyncio.sleep(0.5)
             now += 5.1  # the document's second attempt, 5 s after the first ended
             await dispatcher.close()
-            dispatcher = PushDispatcher(db, key, asyncio.Event(), clock=lambda: now)
+            dispatcher = PushDispatcher(db, key, Doorbell(), clock=lambda: now)
             await dispatcher.deliver_due()
             await asyncio.sleep(0.5)
             await dispatcher.close()
@@ -127,7 +128,7 @@ def test_a_stop_gives_back_the_pushes_claimed_and_not_started(tmp_path: Path) ->
         key = load_key(tmp_path / "gateway.key")
         async with Database(f"sqlite:///{tmp_path / 'gateway.db'}") as db:
             await seed(db, key, url, 40)
-            dispatcher = PushDispatcher(db, key, asyncio.Event())
+            dispatcher = PushDispatcher(db, key, Doorbell())
             await dispatcher.deliver_due()  # claims more than its 4 slots start
             await asyncio.sleep(0.1)
             await dispatcher.close()
@@ -143,4 +144,43 @@ def test_a_stop_gives_back_the_pushes_claimed_and_not_started(tmp_path: Path) ->
         await asyncio.sleep(0.3)
 
     with receiving(slowly) as url:
+        asyncio.run(story(url))
+
+
+def test_a_push_nobody_rang_for_goes_out_while_rings_for_another_platform_keep_coming(
+    tmp_path: Path,
+) -> None:
+    """A retry that came due, or a replay by the CLI, rings no doorbell in this process:
+    the look through the whole outbox finds it, however busy the rings keep the dispatcher."""
+
+    async def story(url: str) -> None:
+        key = load_key(tmp_path / "gateway.key")
+        async with Database(f"sqlite:///{tmp_path / 'gateway.db'}") as db:
+            await seed(db, key, url, 0)
+            doorbell = Doorbell()
+            dispatcher = PushDispatcher(db, key, doorbell)
+            running = asyncio.create_task(dispatcher.run())
+
+            async def ring_for_another() -> None:
+                while True:
+                    doorbell.ring([OTHER])
+                    await asyncio.sleep(0.02)
+
+            ringing = asyncio.create_task(ring_for_another())
+            await asyncio.sleep(0.2)  # the dispatcher's first look is behind it
+            await add_pushes(db, 1)
+
+            async def delivered() -> bool:
+                return await delivered_and_attempts(db) == (1, 1)
+
+            await eventually(delivered, POLL_SECONDS + 5)
+            ringing.cancel()
+            dispatcher.stop()
+            await running
+            await dispatcher.close()
+
+    async def keep(event: PushEvent) -> None:
+        pass
+
+    with receiving(keep) as url:
         asyncio.run(story(url))

@@ -30,6 +30,7 @@ from segway_gateway.contract.device import (
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.link.base import DeviceLink, LinkError
 from segway_gateway.gateway.periodic import every
+from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.forms import event_push, location_push, outgoing, status_push
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import NewPush
@@ -92,7 +93,7 @@ class FleetService:
         """Platforms with a push URL: their vehicles' reports become pushes."""
         self._pushes: list[NewPush] = []
         self._pushes_waiting = asyncio.Event()
-        self.pushes_accepted = asyncio.Event()
+        self.push_doorbell = Doorbell()
         """Set when a flush wrote pushes to the outbox (the dispatcher waits on it)."""
         """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
         self._present: set[str] = set()
@@ -272,7 +273,7 @@ class FleetService:
 
     async def flush(self) -> None:
         """Write the state of every vehicle that changed since the last flush, and the
-        pushes those changes cause, in one transaction; then wake the push dispatcher."""
+        pushes those changes cause, in one transaction; then ring the push doorbell."""
         dirty, self._dirty = self._dirty, set()
         pushes, self._pushes = self._pushes, []
         states = {code: self._vehicles[code].state() for code in dirty if code in self._vehicles}
@@ -283,7 +284,7 @@ class FleetService:
             self._pushes[:0] = pushes
             raise
         if pushes:
-            self.pushes_accepted.set()
+            self.push_doorbell.ring({push.platform_code for push in pushes})
 
 
 def _known_code(code: int) -> Code:

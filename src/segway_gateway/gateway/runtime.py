@@ -37,7 +37,7 @@ class Gateway:
         self.tokens = TokenService(self.db.tokens, self.db.platforms, key, clock, config.token_ttl)
         self.link, self._port = _device_link(config, key)
         self.fleet = FleetService(self.db, self.link, config.command_timeout)
-        self.pushes = PushDispatcher(self.db, key, self.fleet.pushes_accepted)
+        self.pushes = PushDispatcher(self.db, key, self.fleet.push_doorbell)
         self._pushing: asyncio.Task[None] | None = None
         self.geofences = GeofenceIndex()
         self._geofences_loading = asyncio.Lock()

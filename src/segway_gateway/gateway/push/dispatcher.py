@@ -14,22 +14,25 @@ claimed by an instance that dies goes out again when its lease ends.
 
 For throughput a lane claims as many pushes as its receiver can take well
 within the lease (judged from the latency it has seen), and attempts are
-recorded by one writer, many to a transaction, rather than one by one.
+recorded by one writer, many to a transaction, rather than one by one. New
+pushes ring the doorbell with their platforms, so a new push costs no look
+through the whole outbox; that look (for retries that came due, pushes of
+other instances, replays from the CLI) is taken at least every POLL_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import httpx
 
 from segway_gateway.contract.signature import sign
+from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.policy import DOCUMENT, next_wait
 from segway_gateway.gateway.sealing import SealBroken, unseal
 from segway_gateway.gateway.store.db import Database
@@ -98,18 +101,18 @@ class _Lane:
 
 
 class PushDispatcher:
-    """Runs beside the fleet service; `pushes_accepted` wakes it."""
+    """Runs beside the fleet service, which rings `doorbell` when it accepted pushes."""
 
     def __init__(
         self,
         db: Database,
         key: bytes,
-        pushes_accepted: asyncio.Event,
+        doorbell: Doorbell,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
         self._key = key
-        self._wake = pushes_accepted
+        self._doorbell = doorbell
         self._clock = clock
         self._targets: dict[str, _Target] = {}
         self._lanes: dict[str, _Lane] = {}
@@ -130,15 +133,16 @@ class PushDispatcher:
     async def run(self) -> None:
         """Deliver until `stop()`; never cancelled mid-query (see `stop`)."""
         recorder = asyncio.create_task(self._record_finished(), name="push-recorder")
+        next_look = time.monotonic()
         try:
             while not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                self._wake.clear()
+                rung = await self._doorbell.wait(next_look - time.monotonic())
                 if self._stopping:
                     return
+                if rung is None or time.monotonic() >= next_look:
+                    rung, next_look = None, time.monotonic() + POLL_SECONDS
                 try:
-                    await self.deliver_due()
+                    await self.deliver_due(rung)
                 except Exception:
                     log.exception("reading the push outbox failed")
         finally:
@@ -146,12 +150,14 @@ class PushDispatcher:
             self._finished_ready.set()
             await recorder
 
-    async def deliver_due(self) -> None:
-        """Claim due pushes for every lane that has started what it held, and send:
-        a platform whose receiver hangs fills its own slots and never delays another's."""
-        due = await self._db.outbox.due_platforms(int(self._clock() * 1000))
+    async def deliver_due(self, platforms: Collection[str] | None = None) -> None:
+        """Claim due pushes of `platforms` (None: of every platform the outbox has due
+        pushes for) for every lane that has started what it held, and send: a platform
+        whose receiver hangs fills its own slots and never delays another's."""
+        if platforms is None:
+            platforms = await self._db.outbox.due_platforms(int(self._clock() * 1000))
         holding = [code for code, lane in self._lanes.items() if lane.claimed]
-        for platform_code in dict.fromkeys([*due, *holding]):
+        for platform_code in dict.fromkeys([*platforms, *holding]):
             lane = self._lanes.setdefault(platform_code, _Lane())
             try:
                 await self._fill(platform_code, lane)
@@ -171,14 +177,16 @@ class PushDispatcher:
             lane.more_due = len(claim) == room
         for _ in range(min(len(lane.claimed), lane.free())):
             lane.busy += 1
-            task = asyncio.create_task(self._send(lane), name=f"push-{platform_code}")
+            task = asyncio.create_task(
+                self._send(platform_code, lane), name=f"push-{platform_code}"
+            )
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
 
     def stop(self) -> None:
         """Ask `run` to return after its current round (it checks between rounds)."""
         self._stopping = True
-        self._wake.set()
+        self._doorbell.ring()
         self._finished_ready.set()
 
     async def close(self) -> None:
@@ -202,7 +210,7 @@ class PushDispatcher:
             await self._db.outbox.release(unsent, int(self._clock() * 1000))
         await self._http.aclose()
 
-    async def _send(self, lane: _Lane) -> None:
+    async def _send(self, platform_code: str, lane: _Lane) -> None:
         """One of a lane's slots: send its claimed pushes until none is left."""
         stale: list[int] = []
         try:
@@ -222,7 +230,7 @@ class PushDispatcher:
                 await self._give_back(stale)
                 lane.more_due = True
             if lane.more_due:
-                self._wake.set()  # a slot is free and pushes wait: look again
+                self._doorbell.ring([platform_code])  # a slot is free and pushes wait
 
     async def _give_back(self, ids: list[int]) -> None:
         try:
