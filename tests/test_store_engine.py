@@ -4,6 +4,7 @@ write side by side."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -67,5 +68,34 @@ def test_a_failed_transaction_rolls_back_and_lets_the_next_writer_in(db_url: str
             async with asyncio.timeout(10), db.engine.begin() as conn:
                 await conn.execute(insert(platforms).values(**_platform(2)))
             assert await _platforms(db) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_writer_cancelled_mid_statement_leaves_the_database_to_the_next(db_url: str) -> None:
+    """No transaction is left open on a pooled connection (the pool does not roll back
+    what it gets back on SQLite: store/db.py)."""
+
+    async def scenario() -> None:
+        async with Database(db_url) as db:
+            inside = asyncio.Event()
+
+            async def writer() -> None:
+                async with db.engine.begin() as conn:
+                    await conn.execute(insert(platforms).values(**_platform(1)))
+                    inside.set()
+                    while True:  # statement after statement until cancelled
+                        await conn.execute(select(func.count()).select_from(platforms))
+
+            task = asyncio.create_task(writer())
+            await inside.wait()
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            for n in range(2, 12):  # more writers than the pool has connections
+                async with asyncio.timeout(10), db.engine.begin() as conn:
+                    await conn.execute(insert(platforms).values(**_platform(n)))
+            assert await _platforms(db) == 10
 
     asyncio.run(scenario())
