@@ -89,13 +89,13 @@ class FleetService:
         self.command_timeout = command_timeout
         self._vehicles: dict[str, VehicleEntry] = {}
         self.received = 0
+        """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
         self.push_targets: set[str] = set()
         """Platforms with a push URL: their vehicles' reports become pushes."""
         self._pushes: list[NewPush] = []
         self._pushes_waiting = asyncio.Event()
         self.push_doorbell = Doorbell()
-        """Set when a flush wrote pushes to the outbox (the dispatcher waits on it)."""
-        """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
+        """Rung when a flush wrote pushes to the outbox (the dispatcher waits on it)."""
         self._present: set[str] = set()
         """Vehicles with a live session, registered or not yet (a vehicle may connect
         to the broker before the CLI registers it)."""

@@ -67,7 +67,8 @@ async def replay(request: Request, gateway: Gateway) -> Response:
     if not selection.selects_something():
         raise ValueError("say which pushes: eventIds, dead, since or until")
     count = await gateway.db.outbox.replay(selection, int(time.time() * 1000))
-    gateway.fleet.push_doorbell.ring([code])
+    if count:
+        gateway.fleet.push_doorbell.ring([code])
     return answer(200, {"platform": code, "replayed": count})
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.geofences import GeofenceRepo
@@ -45,6 +46,15 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _roll_back_if_open(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset of a SQLite connection it gets back: a rollback only when the
+    connection is still in a transaction (a COMMIT that failed leaves it open), rather
+    than the pool's own rollback every time, a trip to aiosqlite's thread on every write
+    (measured: 0.2 ms of CPU per push delivered)."""
+    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 class Database:
     """One engine and the repositories over it; `async with` opens and disposes it."""
 
@@ -54,14 +64,11 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # Every connection ends its own transaction (a block of `begin()` commits or rolls
-        # back; closing a reading connection rolls back), so on SQLite the pool's rollback
-        # as a connection comes back is skipped: a trip to aiosqlite's thread, one of the
-        # few that make up each write (measured: 0.2 ms of CPU less per push delivered).
         options = {"pool_reset_on_return": None} if self.is_sqlite else {}
         engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _enable_sqlite_wal)
+            event.listen(engine.sync_engine, "reset", _roll_back_if_open)
         self.engine = Engine(engine, one_writer=self.is_sqlite)
         self.platforms = PlatformRepo(self.engine)
         self.vehicles = VehicleRepo(self.engine)

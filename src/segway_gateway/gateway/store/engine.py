@@ -4,9 +4,10 @@ SQLite lets one transaction write at a time. Another one that tries waits in
 SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20 … ms between tries,
 so two writers of one process that meet cost each other milliseconds (the
 fleet's flush, the push dispatcher's claims and records: a push's end-to-end
-p99 was 30 to 50 ms at 100 pushes/s). On SQLite the writers of this process
-therefore queue on a lock, and each begins the moment the one before it has
-committed. Writers in other processes (the CLI) still meet the busy handler.
+p99 was 30 to 50 ms at 100 pushes/s). On SQLite the writers of one Database
+(the gateway's) therefore queue on a lock, and each begins the moment the one
+before it has committed. Writers elsewhere (the CLI, another Database on the
+same file) still meet the busy handler.
 Readers never wait: the database is in WAL mode. PostgreSQL takes concurrent
 writers as they come.
 """
@@ -16,16 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 class Engine:
-    """An `AsyncEngine` whose transactions, on SQLite, take turns within the process."""
+    """An `AsyncEngine` whose transactions, on SQLite, take turns."""
 
     def __init__(self, engine: AsyncEngine, one_writer: bool) -> None:
         self._engine = engine
         self._writer = asyncio.Lock() if one_writer else None
+        self._writing: asyncio.Task[Any] | None = None
 
     def connect(self) -> AsyncConnection:
         """A connection for reading (no transaction is committed)."""
@@ -34,10 +37,16 @@ class Engine:
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A transaction, committed when the block ends and rolled back if it raises.
-        Never open one inside another: on SQLite the inner one would wait forever."""
+        Never open one inside another: on SQLite the inner one would wait forever, so it
+        raises RuntimeError instead."""
         async with contextlib.AsyncExitStack() as stack:
             if self._writer is not None:
+                task = asyncio.current_task()
+                if self._writer.locked() and self._writing is task:
+                    raise RuntimeError("a transaction opened inside another one")
                 await stack.enter_async_context(self._writer)
+                self._writing = task
+                stack.callback(setattr, self, "_writing", None)
             yield await stack.enter_async_context(self._engine.begin())
 
     async def dispose(self) -> None:
