@@ -173,5 +173,24 @@ async def push_replay(
     click.echo(f"{count} pushes to send again")
 
 
+@push.command("prune")
+@click.option(
+    "--older-than",
+    "days",
+    required=True,
+    type=click.FloatRange(0),
+    help="Days since the push was accepted.",
+)
+@click.option("--dead", is_flag=True, help="The dead pushes too (the dead-letter list).")
+@db_option
+@run_async
+async def push_prune(days: float, dead: bool, db_url: str) -> None:
+    """Delete delivered pushes (and with --dead the dead ones) accepted more than DAYS
+    ago, with their delivery log; pending pushes are never deleted."""
+    before_ms = int((time.time() - days * 86_400) * 1000)
+    count = await with_db(db_url, lambda db: db.outbox.prune(before_ms, dead))
+    click.echo(f"{count} pushes deleted")
+
+
 def _epoch_ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.replace(tzinfo=UTC).timestamp() * 1000)

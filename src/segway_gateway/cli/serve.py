@@ -55,6 +55,14 @@ PREFLIGHT_SECONDS = 5.0
     help="Consume telemetry as one of several gateways: $share/GROUP/… subscriptions.",
 )
 @click.option(
+    "--push-retention-days",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Delete delivered pushes and their delivery log older than this (at start, then "
+    "hourly); 0 keeps them all.",
+)
+@click.option(
     "--simulate/--no-simulate",
     default=None,
     help="Simulate the registered vehicles in this process "
@@ -80,6 +88,7 @@ def serve(
     command_timeout: float,
     broker: str | None,
     share_group: str | None,
+    push_retention_days: float,
     simulate: bool | None,
     key_file: Path,
     city: Any,
@@ -113,6 +122,7 @@ def serve(
         key_file=key_file,
         broker=broker,
         share_group=share_group,
+        push_retention_days=push_retention_days,
         simulate=broker is None if simulate is None else simulate,
         autopilot=demo,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,

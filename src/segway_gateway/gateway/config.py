@@ -36,3 +36,6 @@ class GatewayConfig:
     """Serve the demo's push receiver (`/demo/pushes`), checking signatures with it."""
     share_group: str | None = None
     """Consume telemetry through `$share/<group>/…` (several gateway instances)."""
+    push_retention_days: float = 30.0
+    """Delivered pushes (and their delivery log) older than this are deleted, hourly;
+    0 keeps them all. Dead pushes stay until replayed or pruned (`push prune --dead`)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from segway_gateway.gateway.auth import TokenService
 from segway_gateway.gateway.clock import Clock, system_clock
@@ -23,7 +24,10 @@ from segway_gateway.gateway.push.dispatcher import PushDispatcher
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.sim.fleet import SimFleet
 
+log = logging.getLogger(__name__)
+
 REGISTRATION_POLL_SECONDS = 5.0
+PRUNE_SECONDS = 3600.0
 
 
 class Gateway:
@@ -44,6 +48,7 @@ class Gateway:
         self.sim: SimFleet | None = None
         self.faults: FaultInjector | None = None
         self._follower: asyncio.Task[None] | None = None
+        self._pruner: asyncio.Task[None] | None = None
         if config.simulate:
             self.sim = SimFleet(
                 self._port,
@@ -68,12 +73,19 @@ class Gateway:
             every(REGISTRATION_POLL_SECONDS, self._follow_registrations, "reading registrations"),
             name="registrations",
         )
+        if self.config.push_retention_days > 0:
+            await self._prune_pushes()
+            self._pruner = asyncio.create_task(
+                every(PRUNE_SECONDS, self._prune_pushes, "deleting old delivered pushes"),
+                name="push-retention",
+            )
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+        for task in (self._follower, self._pruner):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.sim is not None:
             await self.sim.stop()
             await self._port.drain()
@@ -92,6 +104,14 @@ class Gateway:
         if self.sim is not None:
             await self.sim.follow(*_by_activation(registered))
         await self.reload_geofences()
+
+    async def _prune_pushes(self) -> None:
+        """Delete the delivered pushes older than the retention (at start, then hourly)."""
+        days = self.config.push_retention_days
+        before_ms = int((self.clock() - days * 86_400) * 1000)
+        pruned = await self.db.outbox.prune(before_ms)
+        if pruned:
+            log.info("deleted %d delivered pushes older than %g days", pruned, days)
 
     async def _follow_platforms(self) -> None:
         """Tokens of removed platforms go; pushes go where the platforms say now."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -302,3 +302,23 @@ class OutboxRepo:
                 .values(state=PENDING, due_at=now_ms, attempts=0)
             )
         return int(result.rowcount)
+
+    async def prune(self, before_ms: int, dead: bool = False, batch: int = 5_000) -> int:
+        """Delete the delivered pushes accepted before `before_ms` (and the dead ones too
+        when `dead`), their delivery log with them; how many pushes. A batch at a time,
+        so no one transaction keeps other writers waiting long."""
+        states = [DELIVERED, DEAD] if dead else [DELIVERED]
+        chosen = (
+            select(push_outbox.c.id)
+            .where(push_outbox.c.state.in_(states), push_outbox.c.created_at < before_ms)
+            .limit(batch)
+        )
+        pruned = 0
+        while True:
+            async with self._engine.begin() as conn:
+                ids = list((await conn.execute(chosen)).scalars())
+                if ids:  # the attempts go with their push (ON DELETE CASCADE)
+                    await conn.execute(delete(push_outbox).where(push_outbox.c.id.in_(ids)))
+            pruned += len(ids)
+            if len(ids) < batch:
+                return pruned
