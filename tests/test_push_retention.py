@@ -17,8 +17,9 @@ from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attempt, Outcome, enqueue
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
 from tests.conftest import PLATFORM
-from tests.harness import Seed, running
+from tests.harness import RunningGateway, Seed, running
 from tests.processes import cli, ok, refused
+from tests.test_mqtt_link import eventually
 from tests.test_push_claims import STATUS, VEHICLE, seed
 
 DAY_MS = 86_400_000
@@ -101,5 +102,10 @@ def test_the_gateway_deletes_delivered_pushes_past_its_retention_when_it_starts(
         asyncio.run(prepare())
         nothing = Seed({}, {})
         for gateway in running(directory, nothing, push_retention_days=days, simulate=False):
-            pushes, _ = gateway.run(remaining(gateway.gateway.db))
-            assert len(pushes) == left, days
+
+            def pushes_left(gateway: RunningGateway = gateway) -> int:
+                return len(gateway.run(remaining(gateway.gateway.db))[0])
+
+            eventually(lambda left=left: pushes_left() == left, f"{left} pushes left")
+            time.sleep(1)  # and no more go
+            assert pushes_left() == left, days

@@ -16,13 +16,17 @@ async def every(
     what: str,
     hurry: asyncio.Event | None = None,
     hurried: float = 0.0,
+    at_once: bool = False,
 ) -> None:
-    """Run `action` every `seconds` until cancelled; failures are retried next time.
-    When `hurry` is set, run it `hurried` seconds later instead (so what else comes
-    meanwhile goes along) and start counting again; not while it fails."""
+    """Run `action` every `seconds` until cancelled (first at once, with `at_once`);
+    failures are retried next time. When `hurry` is set, run it `hurried` seconds later
+    instead (so what else comes meanwhile goes along) and start counting again; not while
+    it fails."""
     failing = False
     while True:
-        await _pause(seconds, None if failing else hurry, hurried)
+        if not at_once:
+            await _pause(seconds, None if failing else hurry, hurried)
+        at_once = False
         try:
             await action()
         except Exception:

@@ -73,10 +73,9 @@ class Gateway:
             every(REGISTRATION_POLL_SECONDS, self._follow_registrations, "reading registrations"),
             name="registrations",
         )
-        if self.config.push_retention_days > 0:
-            await self._prune_pushes()
+        if self.config.push_retention_days > 0:  # beside serving: a backlog takes a while
             self._pruner = asyncio.create_task(
-                every(PRUNE_SECONDS, self._prune_pushes, "deleting old delivered pushes"),
+                every(PRUNE_SECONDS, self._prune_pushes, "deleting old pushes", at_once=True),
                 name="push-retention",
             )
 
