@@ -30,6 +30,16 @@ from segway_gateway.sim.faults import Fault
 T = TypeVar("T")
 
 DOC_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
+WAIT = 60.0
+"""Seconds a test waits for something to happen before it fails."""
+
+
+def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.2)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ its zones again.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 
 from segway_gateway.contract.codes import Code
 from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, PLATFORM
-from tests.harness import RunningGateway
+from tests.harness import RunningGateway, eventually
 from tests.processes import cli, ok, refused
 
 UNLOCK = "/api/v2/vehicle/control/unlock"
@@ -63,15 +62,6 @@ def unlocked_at(api: httpx.Client, iot_code: str) -> tuple[float, float]:
     """Unlock the vehicle and return where it stands."""
     assert command(api, UNLOCK, iot_code) == 0
     return position(api, iot_code)
-
-
-def eventually(check: Callable[[], bool], seconds: float = 60.0) -> float:
-    """Wait until `check()` holds; returns the seconds it took."""
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < seconds, "the gateway did not follow the change"
-        time.sleep(0.25)
-    return time.monotonic() - start
 
 
 @pytest.fixture(scope="module")
@@ -279,10 +269,10 @@ def test_a_zone_added_with_the_cli_while_serving_is_followed(
         return server.call(lambda: server.gateway.geofences.zone_at(PLATFORM, lon, lat) is not None)
 
     ok(cli("geofence", "add", PLATFORM, "cli-zone", str(zone_file), db=db))
-    eventually(in_index)
+    eventually(in_index, "the zone added by the CLI in the index")
     assert command(api, LOCK, vehicle) == Code.LOCK_GEOFENCE
     ok(cli("geofence", "remove", PLATFORM, "cli-zone", db=db))
-    eventually(lambda: not in_index())
+    eventually(lambda: not in_index(), "the zone removed by the CLI out of the index")
     assert command(api, LOCK, vehicle) == 0
 
 

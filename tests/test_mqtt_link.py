@@ -8,7 +8,7 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,7 +22,7 @@ from segway_gateway.gateway.link.mqtt_device import MqttPort
 from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker, private_broker, shared_broker_url
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
-from tests.harness import DOC_SECRET, RunningGateway, Seed, running
+from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running
 
 UNLOCK = "/api/v2/vehicle/control/unlock"
 LOCK = "/api/v2/vehicle/control/lock"
@@ -46,8 +46,6 @@ STATUS_REPORT = {
     "batteryData": [],
 }
 """A valid status report, as a vehicle publishes it."""
-WAIT = 60.0
-"""Seconds a vehicle may take to come (back) online on a loaded machine."""
 
 
 def fresh_fleet(size: int) -> list[str]:
@@ -72,13 +70,6 @@ def code_of(api: httpx.Client, path: str, iot_code: str) -> int:
 def online(api: httpx.Client, iot_code: str) -> bool:
     data = api.get(STATUS, params={"iotCode": iot_code}).json()["data"]
     return data is not None and bool(data["online"])  # None: it never reported
-
-
-def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.2)
 
 
 # Over the machine's shared broker -------------------------------------------

@@ -19,9 +19,9 @@ from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
 from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker
 from tests.conftest import PLATFORM, get_token
-from tests.harness import DOC_SECRET, free_port
+from tests.harness import DOC_SECRET, eventually, free_port
 from tests.processes import GATEWAY, cli, cli_env, ok, refused, serving
-from tests.test_mqtt_link import UNLOCK, code_of, eventually, fresh_fleet, online
+from tests.test_mqtt_link import UNLOCK, code_of, fresh_fleet, online
 
 FLEET_SIZE = 3
 

@@ -39,8 +39,7 @@ import pytest
 
 from segway_gateway.webhooks.events import LocationPush, PushEvent, StatusPush
 from tests.conftest import ADMIN_TOKEN, get_token
-from tests.harness import RunningGateway, running
-from tests.test_mqtt_link import eventually
+from tests.harness import RunningGateway, eventually, running
 from tests.test_pushes import NOTHING, receiving, seed_with_pushes
 
 UNLOCK = "/api/v2/vehicle/control/unlock"

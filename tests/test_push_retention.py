@@ -17,9 +17,8 @@ from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attempt, Outcome, enqueue
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
 from tests.conftest import PLATFORM
-from tests.harness import RunningGateway, Seed, running
+from tests.harness import RunningGateway, Seed, eventually, running
 from tests.processes import cli, ok, refused
-from tests.test_mqtt_link import eventually
 from tests.test_push_claims import STATUS, VEHICLE, seed
 
 DAY_MS = 86_400_000

@@ -27,9 +27,9 @@ from segway_gateway.gateway.store.vehicles import Vehicle
 from segway_gateway.webhooks.events import PushEvent, StatusPush
 from segway_gateway.webhooks.receiver import push_app
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
-from tests.harness import DOC_SECRET, RunningGateway, Seed, free_port, running
+from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, free_port, running
 from tests.processes import GATEWAY, cli, cli_env, ok, refused, serving
-from tests.test_mqtt_link import UNLOCK, code_of, eventually
+from tests.test_mqtt_link import UNLOCK, code_of
 
 FLEET = [str(869_900_000_000_000 + n) for n in range(3)]
 NOTHING = Seed(platforms={}, vehicles={})

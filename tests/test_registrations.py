@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import httpx
 
 from segway_gateway.contract.codes import Code
@@ -12,19 +9,12 @@ from segway_gateway.gateway.crypto import hash_secret
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.vehicles import Vehicle
 from tests.conftest import get_token
-from tests.harness import RunningGateway
+from tests.harness import RunningGateway, eventually
 
 STATUS = "/api/v2/vehicle/query/current/status"
 UNLOCK = "/api/v2/vehicle/control/unlock"
 NEW_PLATFORM = "A50001"
 NEW_SECRET = "new-platform-secret"
-
-
-def eventually(check: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "the gateway did not follow the change"
-        time.sleep(0.5)
 
 
 def code(client: httpx.Client, iot_code: str) -> int:
@@ -43,12 +33,15 @@ def test_a_vehicle_moved_to_another_platform_and_a_removed_platform_are_followed
 
         server.run(db.vehicles.remove(vehicle))
         server.run(db.vehicles.add(Vehicle(vehicle, NEW_PLATFORM, True, 0)))
-        eventually(lambda: code(new_owner, vehicle) == 0)
+        eventually(lambda: code(new_owner, vehicle) == 0, "the vehicle under its new platform")
         assert code(api, vehicle) == Code.DEVICE_NOT_FOUND
         unlock = api.post(UNLOCK, json={"iotCode": vehicle}).json()
         assert unlock["code"] == Code.DEVICE_NOT_FOUND
         assert new_owner.post(UNLOCK, json={"iotCode": vehicle}).json()["code"] == 0
 
         server.run(db.platforms.remove(NEW_PLATFORM))
-        eventually(lambda: code(new_owner, vehicle) == Code.TOKEN_INVALID)
+        eventually(
+            lambda: code(new_owner, vehicle) == Code.TOKEN_INVALID,
+            "the removed platform's token refused",
+        )
     assert code(api, vehicle) == Code.DEVICE_NOT_FOUND
