@@ -7,7 +7,9 @@ Each process start costs a second or more, so a test tells one short story.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -235,6 +237,22 @@ def test_credentials_and_server_problems_are_one_clean_line(gateway: RunningGate
 def usage_error(result: subprocess.CompletedProcess[str], message: str) -> None:
     refused(result, message)
     assert result.returncode == 2
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_timeout() -> None:
+    with socket.socket() as silent:  # takes connections (the kernel's backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        login = ("--base-url", url, "--client-id", PLATFORM, "--client-secret", DOC_SECRET)
+        started = time.monotonic()
+        result = cli("token", *login, "--timeout", "0.5")
+        refused(result, f"cannot reach {url}: ReadTimeout")
+        assert result.returncode == 1
+        result = cli("status", str(FIRST_VEHICLE), *login, env={"SEGWAY_TIMEOUT": "0.5"})
+        refused(result, f"cannot reach {url}: ReadTimeout")
+        assert time.monotonic() - started < 10, "the default timeout (15 s) was used"
+    usage_error(cli("token", *login, "--timeout", "0"), "'--timeout'")
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent() -> None:

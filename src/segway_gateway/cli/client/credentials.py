@@ -9,27 +9,30 @@ from typing import Any
 
 import click
 
-from segway_gateway.client.clients import Client
+from segway_gateway.client.clients import DEFAULT_TIMEOUT, Client
 from segway_gateway.client.errors import ParameterError, SegwayError, TransportError
 
 BASE_URL_ENV = "SEGWAY_BASE_URL"
 CLIENT_ID_ENV = "SEGWAY_CLIENT_ID"
 CLIENT_SECRET_ENV = "SEGWAY_CLIENT_SECRET"
+TIMEOUT_ENV = "SEGWAY_TIMEOUT"
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """A platform's credentials and the server to show them to (None: by region)."""
+    """A platform's credentials, the server to show them to (None: by region) and how
+    long to wait for each of its answers."""
 
     client_id: str
     client_secret: str = field(repr=False)
     base_url: str | None
+    timeout: float = DEFAULT_TIMEOUT
 
     def connect(self) -> Client:
         """A client with a token already in hand, so that a wrong secret or a server out
         of reach is one error line, not the same error for every vehicle."""
         try:
-            api = Client(self.client_id, self.client_secret, self.base_url)
+            api = Client(self.client_id, self.client_secret, self.base_url, timeout=self.timeout)
         except ParameterError as err:  # no region for the client id's letter
             raise click.BadParameter(str(err), param_hint="'--client-id'") from None
         try:
@@ -42,7 +45,8 @@ class Credentials:
 
 
 def credential_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Add --base-url, --client-id and --client-secret; the command gets `credentials`."""
+    """Add --base-url, --client-id, --client-secret and --timeout; the command gets
+    `credentials`."""
 
     @click.option(
         "--base-url",
@@ -62,10 +66,20 @@ def credential_options(command: Callable[..., None]) -> Callable[..., None]:
         required=True,
         help=f"The platform's secret (or env {CLIENT_SECRET_ENV}, to keep it out of history).",
     )
+    @click.option(
+        "--timeout",
+        envvar=TIMEOUT_ENV,
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        type=click.FloatRange(0.1, 600),
+        help=f"Seconds to wait for each answer (or env {TIMEOUT_ENV}); a command waits for "
+        "the vehicle's reply, which the gateway allows 5 s.",
+    )
     @functools.wraps(command)
     def with_credentials(
-        *, base_url: str | None, client_id: str, client_secret: str, **kwargs: Any
+        *, base_url: str | None, client_id: str, client_secret: str, timeout: float, **kwargs: Any
     ) -> None:
-        command(credentials=Credentials(client_id, client_secret, base_url), **kwargs)
+        credentials = Credentials(client_id, client_secret, base_url, timeout)
+        command(credentials=credentials, **kwargs)
 
     return with_credentials
