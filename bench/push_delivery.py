@@ -57,6 +57,7 @@ from sqlalchemy import func, select
 
 from bench import harness
 from bench.harness import DEMO_PLATFORM, DEMO_SECRET, BenchError, say
+from segway_gateway.contract.pushes import StatusPush
 from segway_gateway.contract.signature import sign
 from segway_gateway.gateway.crypto import hash_secret
 from segway_gateway.gateway.push.dispatcher import PER_PLATFORM, TIMEOUT_SECONDS, PushDispatcher
@@ -67,7 +68,6 @@ from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import DELIVERED, NewPush, enqueue
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
-from segway_gateway.webhooks.events import StatusPush
 
 THROUGHPUT_GOAL, P99_GOAL = 50.0, 2.0
 STALL_SECONDS = 20.0

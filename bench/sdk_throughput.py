@@ -58,7 +58,7 @@ import httpx
 from bench import harness
 from bench.harness import BenchError, say
 from segway_gateway import AsyncClient
-from segway_gateway.cli.serve import DEMO_FIRST_VEHICLE, DEMO_FLEET_SIZE
+from segway_gateway.cli.demo import DEMO_FIRST_VEHICLE, DEMO_FLEET_SIZE
 from segway_gateway.client.clients import DEFAULT_TIMEOUT
 from segway_gateway.client.policy import NO_RETRY
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from segway_gateway.gateway.link.mosquitto import write_broker_files
+from segway_gateway.devicelink.mosquitto import write_broker_files
 from tests.harness import free_port
 from tests.processes import require_service
 

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from segway_gateway.clock import ManualClock
 from segway_gateway.gateway.app import create_app
-from segway_gateway.gateway.clock import ManualClock
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import hash_secret
 from segway_gateway.gateway.runtime import Gateway

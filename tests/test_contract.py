@@ -1,9 +1,9 @@
-"""The contract layer against the API document itself and the signature vectors."""
+"""The contract layer against the API document's codes and the worked push signatures
+(both carried as this repository's test data under tests/data)."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,28 +12,18 @@ import pytest
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.signature import sign, string_to_sign, verify
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec"
-
-
-def spec_file(name: str) -> Path:
-    path = SPEC_DIR / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests read the API document from ../shared/spec")
-    return path
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def documented_codes() -> dict[int, str]:
-    """Every `| sn | code | error |` row of the document (Appendix and endpoint tables)."""
-    rows = re.findall(
-        r"^\d+ \| (\d{5}) \| ([^|]+?) \|$",
-        spec_file("segway-api-e-bike-c80.md").read_text(encoding="utf-8"),
-        flags=re.MULTILINE,
-    )
-    return {int(code): text for code, text in rows}
+    """Every result code of the API document with its text (tests/data, transcribed)."""
+    data = json.loads((DATA / "document_codes.json").read_text(encoding="utf-8"))
+    return {int(code): text for code, text in data["codes"].items()}
 
 
 def vectors() -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = json.loads(spec_file("push-signature-vectors.json").read_text())
+    """Worked push signatures: parameters, the string hashed, the signature, the form."""
+    data: list[dict[str, Any]] = json.loads((DATA / "push_signatures.json").read_text())
     return data
 
 

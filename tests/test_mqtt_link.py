@@ -16,10 +16,10 @@ import pytest
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import RETAINED, Topic, topic
+from segway_gateway.devicelink.mosquitto import GATEWAY_USER, device_password, gateway_password
+from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
+from segway_gateway.devicelink.mqtt_vehicle import MqttPort
 from segway_gateway.gateway.crypto import load_key
-from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, device_password, gateway_password
-from segway_gateway.gateway.link.mqtt_device import MqttPort
-from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker, private_broker, shared_broker_url
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
 from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running

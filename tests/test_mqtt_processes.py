@@ -14,9 +14,9 @@ import pytest
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import Presence, Topic, topic
+from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
+from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
 from segway_gateway.gateway.crypto import load_key
-from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
-from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 from tests.brokers import PrivateBroker
 from tests.conftest import PLATFORM, get_token
 from tests.harness import DOC_SECRET, eventually, free_port

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.push.dispatcher import LEASE_MS, PushDispatcher
 from segway_gateway.gateway.push.doorbell import Doorbell
@@ -22,7 +23,6 @@ from segway_gateway.gateway.store.tables import push_attempts, push_outbox
 from segway_gateway.sim.city import SHENZHEN
 from segway_gateway.sim.state import new_state
 from segway_gateway.sim.vehicle import SimVehicle
-from segway_gateway.webhooks.events import PushEvent
 from tests.conftest import PLATFORM
 from tests.harness import DOC_SECRET
 from tests.test_pushes import receiving

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.push.dispatcher import POLL_SECONDS, PushDispatcher
 from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import LogQuery
 from segway_gateway.gateway.store.tables import push_outbox
-from segway_gateway.webhooks.events import PushEvent
 from tests.conftest import PLATFORM
 from tests.test_push_claims import add_pushes, delivered_and_attempts, seed
 from tests.test_pushes import receiving

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 
-from segway_gateway.webhooks.events import LocationPush, PushEvent, StatusPush
+from segway_gateway.contract.pushes import LocationPush, PushEvent, StatusPush
 from tests.conftest import ADMIN_TOKEN, get_token
 from tests.harness import RunningGateway, eventually, running
 from tests.test_pushes import NOTHING, receiving, seed_with_pushes

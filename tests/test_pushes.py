@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
+from segway_gateway.contract.pushes import PushEvent, StatusPush
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.sealing import seal
 from segway_gateway.gateway.store.db import Database
@@ -24,7 +25,6 @@ from segway_gateway.gateway.store.outbox import LogQuery
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.tables import push_outbox
 from segway_gateway.gateway.store.vehicles import Vehicle
-from segway_gateway.webhooks.events import PushEvent, StatusPush
 from segway_gateway.webhooks.receiver import push_app
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
 from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, free_port, running

@@ -49,8 +49,8 @@ def asyncapi(fmt: str) -> None:
 @run_async
 async def broker_config(directory: Path, port: int, db_url: str, key_file: Path) -> None:
     """Write a Mosquitto config for every registered vehicle (rerun after adding vehicles)."""
+    from segway_gateway.devicelink.mosquitto import write_broker_files
     from segway_gateway.gateway.crypto import load_key
-    from segway_gateway.gateway.link.mosquitto import write_broker_files
 
     registered = await with_db(db_url, lambda db: db.vehicles.registrations())
     try:
@@ -66,8 +66,8 @@ async def broker_config(directory: Path, port: int, db_url: str, key_file: Path)
 @key_file_option
 def password(iot_codes: list[str], key_file: Path) -> None:
     """Print vehicles' MQTT passwords (user name = iotCode), to provision real boxes."""
+    from segway_gateway.devicelink.mosquitto import device_password
     from segway_gateway.gateway.crypto import load_key
-    from segway_gateway.gateway.link.mosquitto import device_password
 
     key = load_key(key_file)
     for iot_code in iot_codes:

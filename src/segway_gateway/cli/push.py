@@ -13,7 +13,7 @@ import click
 from segway_gateway.cli.common import db_option, run_async, with_db
 
 if TYPE_CHECKING:
-    from segway_gateway.webhooks.events import PushEvent
+    from segway_gateway.contract.pushes import PushEvent
     from segway_gateway.webhooks.receiver import Rejection
 
 SECRET_ENV = "SEGWAY_PUSH_SECRET"

@@ -17,14 +17,9 @@ from segway_gateway.cli.common import (
     key_file_option,
     run_async,
 )
-from segway_gateway.cli.platform import add_platform
-from segway_gateway.cli.vehicle import add_vehicles
+from segway_gateway.cli.demo import print_banner, seed_demo
 from segway_gateway.contract.regions import Region
 
-DEMO_PLATFORM = "A20081"
-DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
-DEMO_FIRST_VEHICLE = 861477038719116
-DEMO_FLEET_SIZE = 10
 PREFLIGHT_SECONDS = 5.0
 
 
@@ -100,6 +95,7 @@ def serve(
     """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
     import uvicorn
 
+    from segway_gateway.cli import demo_receiver
     from segway_gateway.gateway.app import create_app
     from segway_gateway.gateway.config import GatewayConfig
 
@@ -110,10 +106,7 @@ def serve(
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per push sent otherwise
     if demo:
-        from segway_gateway.gateway.demo_receiver import PREFIX
-
-        push_url = f"http://{host}:{port}{PREFIX}"
-        run_async(_seed_demo)(db_url, key_file, push_url)
+        run_async(seed_demo)(db_url, key_file, f"http://{host}:{port}{demo_receiver.PREFIX}")
     config = GatewayConfig(
         db_url=db_url,
         region=Region(region) if region else None,
@@ -129,18 +122,18 @@ def serve(
         speedup=speedup,
         seed=seed,
         city=city,
-        demo_receiver_secret=DEMO_SECRET if demo else None,
     )
     if demo:
-        _print_demo_help(host, port)
-    uvicorn.run(create_app(config), host=host, port=port, log_level=log_level, access_log=False)
+        print_banner(host, port)
+    app = create_app(config, extra_routers=[demo_receiver.router()] if demo else [])
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
 def _check_broker(url: str, key_file: Path) -> None:
     """Refuse a bad URL or credentials the broker turns down before serving, in one line."""
+    from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
+    from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
     from segway_gateway.gateway.crypto import load_key
-    from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
-    from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
 
     try:
         broker = Broker.from_url(url)
@@ -166,41 +159,3 @@ def _check_broker(url: str, key_file: Path) -> None:
             f"{err} (is the broker's password file from `segway-gateway mqtt broker-config` "
             "with this gateway key?)"
         ) from err
-
-
-async def _seed_demo(db_url: str, key_file: Path, push_url: str) -> None:
-    from segway_gateway.gateway.crypto import load_key
-    from segway_gateway.gateway.store.db import Database
-
-    async with Database(db_url) as db:
-        if await db.platforms.list_all():
-            return
-        await add_platform(db, load_key(key_file), DEMO_PLATFORM, DEMO_SECRET, push_url)
-        fleet = [str(DEMO_FIRST_VEHICLE + n) for n in range(DEMO_FLEET_SIZE)]
-        await add_vehicles(db, fleet, DEMO_PLATFORM, active=True)
-        click.echo(f"Seeded demo platform {DEMO_PLATFORM} with {DEMO_FLEET_SIZE} vehicles.")
-
-
-def _print_demo_help(host: str, port: int) -> None:
-    base = f"http://{host}:{port}"
-    click.echo(
-        f"""
-Demo platform: client_id={DEMO_PLATFORM} client_secret={DEMO_SECRET}
-Vehicles: {DEMO_FIRST_VEHICLE} .. {DEMO_FIRST_VEHICLE + DEMO_FLEET_SIZE - 1}
-API docs: {base}/docs
-Pushes: the demo platform's go to {base}/demo/pushes and show here as "push …" lines
-
-Try it:
-  TOKEN=$(curl -s -X POST {base}/oauth/token -d client_id={DEMO_PLATFORM} \\
-    -d client_secret={DEMO_SECRET} -d grant_type=client_credentials \\
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -s -X POST {base}/api/v2/vehicle/control/unlock -H "Authorization: bearer $TOKEN" \\
-    -H 'Content-Type: application/json' -d '{{"iotCode": "{DEMO_FIRST_VEHICLE}"}}'
-  curl -s "{base}/api/v2/vehicle/query/current/status?iotCode={DEMO_FIRST_VEHICLE}" \\
-    -H "Authorization: bearer $TOKEN"
-
-Or with this package's client (docs/cli.md, docs/sdk.md):
-  export SEGWAY_BASE_URL={base} SEGWAY_CLIENT_ID={DEMO_PLATFORM} SEGWAY_CLIENT_SECRET={DEMO_SECRET}
-  .venv/bin/segway-gateway status {DEMO_FIRST_VEHICLE} {DEMO_FIRST_VEHICLE + 1}
-"""
-    )

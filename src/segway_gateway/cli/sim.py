@@ -21,7 +21,7 @@ from segway_gateway.cli.common import (
     url_option,
     with_db,
 )
-from segway_gateway.cli.serve import DEMO_FIRST_VEHICLE
+from segway_gateway.cli.demo import DEMO_FIRST_VEHICLE
 from segway_gateway.sim.faults import Fault
 
 
@@ -152,8 +152,9 @@ def sim_run(
     (from the same gateway key). Stop with Ctrl-C: the fleet is saved and every
     vehicle leaves `online: false`.
     """
+    from segway_gateway.devicelink.mqtt_session import Broker
     from segway_gateway.gateway.crypto import load_key
-    from segway_gateway.gateway.link.mqtt_session import Broker
+    from segway_gateway.gateway.store.db import Database
     from segway_gateway.sim.runner import run_fleet
 
     try:
@@ -176,20 +177,22 @@ def sim_run(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_fleet(
-            address,
-            key,
-            db_url,
-            iot_codes,
-            stop,
-            speedup=speedup,
-            seed=seed,
-            autopilot=autopilot,
-            riding=riding,
-            city=city,
-            report_every=report_every,
-            report=click.echo,
-        )
+        async with Database(db_url) as db:
+            await db.create_schema()
+            await run_fleet(
+                address,
+                key,
+                db.sim,
+                iot_codes,
+                stop,
+                speedup=speedup,
+                seed=seed,
+                autopilot=autopilot,
+                riding=riding,
+                city=city,
+                report_every=report_every,
+                report=click.echo,
+            )
 
     run_async(main)()
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pydantic.json_schema import models_json_schema
 
-from segway_gateway.gateway.clock import Clock, system_clock
+from segway_gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
-from segway_gateway.gateway.demo_receiver import demo_receiver
-from segway_gateway.gateway.routes import (
-    admin,
-    commands,
-    docs,
-    geofences,
-    health,
-    link_status,
-    oauth,
-    pushes,
-    queries,
-)
+from segway_gateway.gateway.routes.admin import device_link, faults, geofences, pushes
+from segway_gateway.gateway.routes.ops import health
+from segway_gateway.gateway.routes.vendor import commands, docs, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
 
 DESCRIPTION = """\
@@ -34,7 +25,10 @@ Every API answer is HTTP 200 with the envelope `{code, msg, data, t, opId}`;
 """
 
 
-def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
+def create_app(
+    config: GatewayConfig, clock: Clock = system_clock, extra_routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """The gateway's app; `extra_routers` are served beside the API (the demo's receiver)."""
     gateway = Gateway(config, clock)
 
     @asynccontextmanager
@@ -53,11 +47,15 @@ def create_app(config: GatewayConfig, clock: Clock = system_clock) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    routers = (oauth, queries, commands, health, admin, geofences, link_status, pushes)
-    for module in routers:
+    vendor, admin, ops = (
+        (oauth, queries, commands),
+        (faults, geofences, device_link, pushes),
+        (health,),
+    )
+    for module in (*vendor, *admin, *ops):
         app.include_router(module.router)
-    if config.demo_receiver_secret is not None:
-        app.include_router(demo_receiver(config.demo_receiver_secret))
+    for router in extra_routers:
+        app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -15,9 +15,9 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from segway_gateway.clock import Clock
 from segway_gateway.contract.codes import Code
 from segway_gateway.gateway import crypto
-from segway_gateway.gateway.clock import Clock
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.store.platforms import PlatformRepo
 from segway_gateway.gateway.store.tokens import TokenRecord, TokenRepo

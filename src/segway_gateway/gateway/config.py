@@ -32,8 +32,6 @@ class GatewayConfig:
     seed: int = 0
     broker: str | None = None
     """`mqtt://host:port` of the vehicles' broker; None links vehicles in process."""
-    demo_receiver_secret: str | None = None
-    """Serve the demo's push receiver (`/demo/pushes`), checking signatures with it."""
     share_group: str | None = None
     """Consume telemetry through `$share/<group>/…` (several gateway instances)."""
     push_retention_days: float = 30.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from segway_gateway.contract.alerts import Alert
+from segway_gateway.devicelink.base import DeviceLink
 from segway_gateway.gateway.fleet import FleetService
-from segway_gateway.gateway.link.base import DeviceLink
 from segway_gateway.sim.fault_codes import FaultCode
 from segway_gateway.sim.faults import Fault
 from segway_gateway.sim.fleet import SimFleet

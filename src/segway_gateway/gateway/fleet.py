@@ -27,15 +27,15 @@ from segway_gateway.contract.device import (
     Reply,
     merge_setting,
 )
+from segway_gateway.contract.pushes import PushEvent
+from segway_gateway.devicelink.base import DeviceLink, LinkError
 from segway_gateway.gateway.errors import ApiError
-from segway_gateway.gateway.link.base import DeviceLink, LinkError
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.forms import event_push, location_push, outgoing, status_push
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.outbox import NewPush
 from segway_gateway.gateway.store.vehicles import Vehicle, VehicleState
-from segway_gateway.webhooks.events import PushEvent
 
 log = logging.getLogger(__name__)
 

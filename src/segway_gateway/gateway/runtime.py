@@ -6,19 +6,19 @@ import asyncio
 import contextlib
 import logging
 
+from segway_gateway.clock import Clock, system_clock
+from segway_gateway.devicelink.base import DeviceLink, DevicePort
+from segway_gateway.devicelink.memory import MemoryLink
+from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
+from segway_gateway.devicelink.mqtt_gateway import MqttLink
+from segway_gateway.devicelink.mqtt_session import Broker
+from segway_gateway.devicelink.mqtt_vehicle import MqttPort
 from segway_gateway.gateway.auth import TokenService
-from segway_gateway.gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.faults import FaultInjector
 from segway_gateway.gateway.fleet import FleetService
 from segway_gateway.gateway.geofences import GeofenceIndex, parse_zone
-from segway_gateway.gateway.link.base import DeviceLink, DevicePort
-from segway_gateway.gateway.link.memory import MemoryLink
-from segway_gateway.gateway.link.mosquitto import GATEWAY_USER, gateway_password
-from segway_gateway.gateway.link.mqtt import MqttLink
-from segway_gateway.gateway.link.mqtt_device import MqttPort
-from segway_gateway.gateway.link.mqtt_session import Broker
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.push.dispatcher import PushDispatcher
 from segway_gateway.gateway.store.db import Database

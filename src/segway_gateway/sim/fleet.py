@@ -14,15 +14,14 @@ import contextlib
 import logging
 import math
 import random
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from segway_gateway.clock import Clock
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import Command, CommandName, Reply
-from segway_gateway.gateway.clock import Clock
-from segway_gateway.gateway.link.base import DeviceConnection, DevicePort
-from segway_gateway.gateway.store.sim import SimStateRepo
+from segway_gateway.devicelink.base import DeviceConnection, DevicePort
 from segway_gateway.sim import autopilot
 from segway_gateway.sim.city import SHENZHEN, City
 from segway_gateway.sim.faults import Fault
@@ -44,6 +43,18 @@ STATUS_INTERVALS = {"ridingStatus": 10, "nonRiding": 60, "lockStatus": 900}
 _SESSIONLESS = (Mode.OFFLINE, Mode.INACTIVE)
 
 
+class Flash(Protocol):
+    """Where simulated vehicles keep their state between runs, as real ones keep it in flash."""
+
+    async def load(self) -> dict[str, dict[str, Any]]:
+        """Every saved vehicle's state, by iotCode."""
+        ...
+
+    async def save(self, states: Mapping[str, dict[str, Any]]) -> None:
+        """Replace the saved state of each given vehicle."""
+        ...
+
+
 @dataclass
 class _Running:
     vehicle: SimVehicle
@@ -59,7 +70,7 @@ class SimFleet:
     def __init__(
         self,
         port: DevicePort,
-        repo: SimStateRepo,
+        flash: Flash,
         clock: Clock,
         *,
         seed: int = 0,
@@ -68,7 +79,7 @@ class SimFleet:
         city: City = SHENZHEN,
     ) -> None:
         self._port = port
-        self._repo = repo
+        self._flash = flash
         self._clock = clock
         self._rng = random.Random(seed)
         self.speedup = speedup
@@ -101,7 +112,7 @@ class SimFleet:
             if connection is not None:
                 connection.close()
         new = sorted(wanted - self._running.keys())
-        saved = await self._repo.load() if new else {}
+        saved = await self._flash.load() if new else {}
         for iot_code in new:
             state = (
                 VehicleState.from_dict(saved[iot_code])
@@ -127,7 +138,7 @@ class SimFleet:
                 running.connection.close()
 
     async def save(self) -> None:
-        await self._repo.save({k: r.vehicle.state.to_dict() for k, r in self._running.items()})
+        await self._flash.save({k: r.vehicle.state.to_dict() for k, r in self._running.items()})
 
     def vehicle(self, iot_code: str) -> SimVehicle:
         """A vehicle to act upon; what it does in consequence goes out on the next tick."""
@@ -256,7 +267,7 @@ class SimFleet:
 
     async def _write(self, states: dict[str, dict[str, Any]]) -> None:
         try:
-            await self._repo.save(states)
+            await self._flash.save(states)
         except Exception:
             log.exception("saving simulated vehicles failed")
 

@@ -1,8 +1,8 @@
 """A simulated fleet as its own process, connected to the gateway through an MQTT broker.
 
 What `segway-gateway sim run` does: every vehicle opens its own session with
-its own credentials, exactly as real IoT boxes would, and the fleet's state is
-kept in the `sim_vehicles` table of a database of its own choosing.
+its own credentials, exactly as real IoT boxes would, and keeps its state in
+the flash it is given (the CLI gives it the `sim_vehicles` table of a database).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import logging
 import time
 from collections.abc import Callable, Collection
 
-from segway_gateway.gateway.clock import system_clock
-from segway_gateway.gateway.link.mqtt_device import MqttPort
-from segway_gateway.gateway.link.mqtt_session import Broker
-from segway_gateway.gateway.store.db import Database
+from segway_gateway.clock import system_clock
+from segway_gateway.devicelink.mqtt_session import Broker
+from segway_gateway.devicelink.mqtt_vehicle import MqttPort
 from segway_gateway.sim.city import SHENZHEN, City
-from segway_gateway.sim.fleet import SimFleet
+from segway_gateway.sim.fleet import Flash, SimFleet
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ POLL_SECONDS = 0.2
 async def run_fleet(
     broker: Broker,
     key: bytes,
-    db_url: str,
+    flash: Flash,
     iot_codes: Collection[str],
     stop: asyncio.Event,
     *,
@@ -51,25 +50,23 @@ async def run_fleet(
     seconds a line says whether the tick loop keeps its schedule.
     """
     port = MqttPort(broker, key)
-    async with Database(db_url) as db:
-        await db.create_schema()
-        fleet = SimFleet(
-            port, db.sim, system_clock, seed=seed, speedup=speedup, autopilot=autopilot, city=city
-        )
-        started = time.monotonic()
-        await fleet.start(iot_codes)
-        report(f"{len(iot_codes)} simulated vehicles connecting to {broker}")
-        if riding:
-            fleet.ride_all(within=RIDERS_SET_OFF_WITHIN)
-            report(f"riders set off on every vehicle within {RIDERS_SET_OFF_WITHIN:.0f} s")
-        try:
-            await _report_connections(port, len(iot_codes), started, stop, report)
-            gc.freeze()  # the fleet lives as long as the process: spare it full collections
-            await _report_schedule(fleet, port, report_every, stop, report)
-        finally:
-            report("stopping: saving the fleet and closing its sessions")
-            await fleet.stop()
-            await port.drain()
+    fleet = SimFleet(
+        port, flash, system_clock, seed=seed, speedup=speedup, autopilot=autopilot, city=city
+    )
+    started = time.monotonic()
+    await fleet.start(iot_codes)
+    report(f"{len(iot_codes)} simulated vehicles connecting to {broker}")
+    if riding:
+        fleet.ride_all(within=RIDERS_SET_OFF_WITHIN)
+        report(f"riders set off on every vehicle within {RIDERS_SET_OFF_WITHIN:.0f} s")
+    try:
+        await _report_connections(port, len(iot_codes), started, stop, report)
+        gc.freeze()  # the fleet lives as long as the process: spare it full collections
+        await _report_schedule(fleet, port, report_every, stop, report)
+    finally:
+        report("stopping: saving the fleet and closing its sessions")
+        await fleet.stop()
+        await port.drain()
 
 
 async def _report_schedule(

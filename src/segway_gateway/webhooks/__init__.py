@@ -6,7 +6,7 @@ rest needs only pydantic, so any web framework can verify and parse pushes.
 
 from __future__ import annotations
 
-from segway_gateway.webhooks.events import (
+from segway_gateway.contract.pushes import (
     AlertPush,
     FaultPush,
     InvalidPush,

@@ -20,14 +20,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from segway_gateway.contract.signature import verify
-from segway_gateway.webhooks.events import (
+from segway_gateway.contract.pushes import (
     PUSH_EVENTS,
     InvalidPush,
     PushEvent,
     PushKind,
     parse_push,
 )
+from segway_gateway.contract.signature import verify
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import time
 import uuid
 
 from segway_gateway.contract.device import DeviceEvent, DeviceLocation, DeviceStatus
+from segway_gateway.contract.pushes import AlertPush, FaultPush, LocationPush, PushEvent, StatusPush
 from segway_gateway.gateway.store.outbox import NewPush
-from segway_gateway.webhooks.events import AlertPush, FaultPush, LocationPush, PushEvent, StatusPush
 
 
 def status_push(

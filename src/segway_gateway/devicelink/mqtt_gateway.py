@@ -30,10 +30,10 @@ from segway_gateway.contract.device import (
     Topic,
     topic,
 )
-from segway_gateway.gateway.link.backoff import Backoff
-from segway_gateway.gateway.link.base import LinkError, TelemetrySink
-from segway_gateway.gateway.link.memory import NullSink
-from segway_gateway.gateway.link.mqtt_session import Broker, MqttSession
+from segway_gateway.devicelink.backoff import Backoff
+from segway_gateway.devicelink.base import LinkError, TelemetrySink
+from segway_gateway.devicelink.memory import NullSink
+from segway_gateway.devicelink.mqtt_session import Broker, MqttSession
 
 log = logging.getLogger(__name__)
 

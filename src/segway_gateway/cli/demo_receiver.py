@@ -11,7 +11,8 @@ import logging
 
 from fastapi import APIRouter
 
-from segway_gateway.webhooks.events import PushEvent
+from segway_gateway.cli.demo import DEMO_SECRET
+from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.webhooks.receiver import push_router
 
 PREFIX = "/demo/pushes"
@@ -24,6 +25,6 @@ def _show(event: PushEvent) -> None:
     log.info("push %s %s %s", event.kind, event.iot_code, shown)
 
 
-def demo_receiver(secret: str) -> APIRouter:
-    """The receiver routes for the demo platform's secret."""
-    return push_router(secret, _show, prefix=PREFIX)
+def router() -> APIRouter:
+    """The receiver routes, checking signatures with the demo platform's secret."""
+    return push_router(DEMO_SECRET, _show, prefix=PREFIX)

@@ -31,10 +31,10 @@ from segway_gateway.contract.device import (
     reply_topic,
     topic,
 )
-from segway_gateway.gateway.link.backoff import Backoff
-from segway_gateway.gateway.link.base import CommandHandler
-from segway_gateway.gateway.link.mosquitto import device_password
-from segway_gateway.gateway.link.mqtt_session import Broker, BrokerRefused, MqttSession
+from segway_gateway.devicelink.backoff import Backoff
+from segway_gateway.devicelink.base import CommandHandler
+from segway_gateway.devicelink.mosquitto import device_password
+from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import gmqtt
 from gmqtt.mqtt.constants import MQTTv311
 
-from segway_gateway.gateway.link.backoff import Backoff
+from segway_gateway.devicelink.backoff import Backoff
 
 log = logging.getLogger(__name__)
 logging.getLogger("gmqtt").setLevel(logging.ERROR)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segway_gateway.gateway.geofences import Zone, check_name, parse_zone
-from segway_gateway.gateway.routes.admin import admin_endpoint, answer
+from segway_gateway.gateway.routes.admin.guard import admin_endpoint, answer
 from segway_gateway.gateway.routes.body import read_body
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.errors import NotFound

@@ -11,7 +11,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from segway_gateway.gateway.routes.admin import admin_endpoint, answer
+from segway_gateway.gateway.routes.admin.guard import admin_endpoint, answer
 from segway_gateway.gateway.routes.body import read_body
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.outbox import LogQuery, Replay

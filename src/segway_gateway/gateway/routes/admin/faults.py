@@ -1,21 +1,14 @@
-"""The admin API: fault injection into the simulated fleet, behind its own bearer token.
+"""Admin API: fault injection into the simulated fleet.
 
 Faults, rides, and alerts or fault codes raised on demand (to trigger pushes).
-`admin_endpoint` is the guard every admin route shares (the zones in `geofences` too).
-
-Off unless the gateway was given an admin token (env `SEGWAY_GATEWAY_ADMIN_TOKEN`
-for `serve`). Answers are plain JSON with HTTP status codes, not the envelope:
-this API is ours, not the vendor's.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import Any, Literal, Self, TypeVar
 
-import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from starlette.requests import Request
@@ -24,7 +17,8 @@ from starlette.responses import Response
 from segway_gateway.contract.alerts import Alert
 from segway_gateway.contract.models import parse_iot_code
 from segway_gateway.gateway.faults import FaultInjector, UnknownVehicle
-from segway_gateway.gateway.routes.body import BodyRefused, read_body
+from segway_gateway.gateway.routes.admin.guard import admin_endpoint, answer
+from segway_gateway.gateway.routes.body import read_body
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.sim.fault_codes import FaultCode, describe
 from segway_gateway.sim.faults import Fault
@@ -77,35 +71,6 @@ def _alert(code: int) -> Alert:
 
 def _fault_code(code: int) -> FaultCode:
     return _known_code(FaultCode, "fault code", _FAULT_CODES, code)
-
-
-def answer(status: int, body: dict[str, Any]) -> Response:
-    """A plain JSON answer of the admin API."""
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-AdminAction = Callable[[Request, Gateway], Awaitable[Response]]
-
-
-def admin_endpoint(action: AdminAction) -> Callable[[Request], Awaitable[Response]]:
-    """Check the admin token, then run `action`; a ValueError in it is a 400."""
-
-    async def endpoint(request: Request) -> Response:
-        gateway: Gateway = request.app.state.gateway
-        expected = gateway.config.admin_token
-        if not expected:
-            return answer(404, {"error": "the admin API is off (no admin token configured)"})
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), expected.encode()
-        ):
-            return answer(401, {"error": "admin token required"})
-        try:
-            return await action(request, gateway)
-        except (ValueError, BodyRefused) as err:
-            return answer(400, {"error": str(err).splitlines()[0]})
-
-    return endpoint
 
 
 FaultAction = Callable[[Request, FaultInjector, str], Awaitable[Response]]

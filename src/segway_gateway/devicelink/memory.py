@@ -16,7 +16,7 @@ from segway_gateway.contract.device import (
     DeviceStatus,
     Reply,
 )
-from segway_gateway.gateway.link.base import CommandHandler, LinkError, TelemetrySink
+from segway_gateway.devicelink.base import CommandHandler, LinkError, TelemetrySink
 
 
 class NullSink:

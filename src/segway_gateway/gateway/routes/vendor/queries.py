@@ -19,8 +19,8 @@ from segway_gateway.contract.models import (
 )
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.fleet import VehicleEntry
-from segway_gateway.gateway.routes import docs
-from segway_gateway.gateway.routes.call import Call, api_endpoint
+from segway_gateway.gateway.routes.vendor import docs
+from segway_gateway.gateway.routes.vendor.call import Call, api_endpoint
 
 router = APIRouter(tags=["Query"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from segway_gateway.gateway.routes.admin import admin_endpoint, answer
+from segway_gateway.gateway.routes.admin.guard import admin_endpoint, answer
 from segway_gateway.gateway.runtime import Gateway
 
 router = APIRouter(prefix="/admin/v1", tags=["Admin"])

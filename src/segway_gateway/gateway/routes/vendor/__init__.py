@@ -1,0 +1,1 @@
+"""Routes of the vendor API: OAuth, queries, controls and settings, in the envelope."""
