@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from segway_gateway.clock import ManualClock
+from segway_gateway.clock import JumpClock
 from segway_gateway.gateway.app import create_app
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import hash_secret
@@ -70,7 +70,7 @@ class RunningGateway:
     def __init__(self, tmp: Path, seed: Seed, **config: Any) -> None:
         url = f"sqlite:///{tmp / 'gateway.db'}"
         asyncio.run(seed_database(url, seed))
-        self.clock = ManualClock()
+        self.clock = JumpClock()
         self.config = GatewayConfig(db_url=url, key_file=tmp / "gateway.key", **config)
         self.app = create_app(self.config, self.clock)
         self.port = free_port()
