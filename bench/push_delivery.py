@@ -57,6 +57,7 @@ from sqlalchemy import func, select
 
 from bench import harness
 from bench.harness import DEMO_PLATFORM, DEMO_SECRET, BenchError, say
+from segway_gateway.clock import system_clock
 from segway_gateway.contract.pushes import StatusPush
 from segway_gateway.contract.signature import sign
 from segway_gateway.gateway.crypto import hash_secret
@@ -117,7 +118,8 @@ def _status_push(n: int) -> NewPush:
             remaining_range=42_000,
             total_riding_secs=98_765,
             status_utc_time=int(time.time()),
-        )
+        ),
+        time.time(),
     )
 
 
@@ -267,7 +269,7 @@ async def outbox(path: Path, url: str) -> AsyncIterator[Database]:
 @asynccontextmanager
 async def dispatching(db: Database, accepted: Doorbell) -> AsyncIterator[RoundTrips]:
     """The dispatcher running on `db` while the block runs; its POSTs' round trips."""
-    dispatcher = PushDispatcher(db, KEY, accepted)
+    dispatcher = PushDispatcher(db, KEY, accepted, system_clock)
     trips = RoundTrips()
     # the dispatcher owns its client; event hooks are httpx's own way to time its requests
     trips.attach(dispatcher._http)
@@ -313,7 +315,7 @@ async def dispatcher_throughput(workdir: Path, url: str, pushes: Sequence[NewPus
     async with outbox(workdir / f"{uuid.uuid4()}.db", url) as db:
         async with db.engine.begin() as conn:
             await enqueue(conn, pushes)
-        accepted = Doorbell()
+        accepted = Doorbell(system_clock)
         accepted.ring([DEMO_PLATFORM])
         with stopwatch() as taken:
             async with dispatching(db, accepted) as trips:
@@ -328,7 +330,7 @@ async def dispatcher_paced(
     """The run, and the latencies the dispatcher logged."""
     run = Accepted()
     async with outbox(workdir / f"{uuid.uuid4()}.db", url) as db:
-        doorbell = Doorbell()
+        doorbell = Doorbell(system_clock)
 
         async def accept(push: NewPush) -> None:
             async with db.engine.begin() as conn:

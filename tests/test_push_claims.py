@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from segway_gateway.clock import JumpClock, system_clock
 from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.push.dispatcher import LEASE_MS, PushDispatcher
@@ -43,7 +45,10 @@ async def seed(
 
 async def add_pushes(db: Database, pushes: int, platform_code: str = PLATFORM) -> set[str]:
     """`pushes` status pushes in the outbox, the doorbell not rung; their event ids."""
-    accepted = [outgoing(status_push(VEHICLE, platform_code, True, STATUS)) for _ in range(pushes)]
+    now = time.time()
+    accepted = [
+        outgoing(status_push(VEHICLE, platform_code, True, STATUS), now) for _ in range(pushes)
+    ]
     async with db.engine.begin() as conn:
         await enqueue(conn, accepted)
     return {push.event_id for push in accepted}
@@ -69,7 +74,10 @@ def test_two_instances_on_one_database_send_each_push_once(db_url: str, tmp_path
         key = load_key(tmp_path / "gateway.key")
         async with Database(db_url) as first_db, Database(db_url) as second_db:
             accepted = await seed(first_db, key, url, pushes)
-            instances = [PushDispatcher(db, key, Doorbell()) for db in (first_db, second_db)]
+            instances = [
+                PushDispatcher(db, key, Doorbell(system_clock), system_clock)
+                for db in (first_db, second_db)
+            ]
             runs = [asyncio.create_task(instance.run()) for instance in instances]
             await until(all_in, 60)
             for instance in instances:
@@ -101,18 +109,18 @@ def test_a_push_claimed_by_an_instance_that_died_goes_out_when_its_lease_ends(
 
     async def story(url: str) -> None:
         key = load_key(tmp_path / "gateway.key")
-        now = 1_800_000_000.0
+        clock = JumpClock()
         async with Database(db_url) as db:
             (event_id,) = await seed(db, key, url, 1)
-            claimed = await db.outbox.claim(int(now * 1000), PLATFORM, 4, LEASE_MS)
+            claimed = await db.outbox.claim(int(clock() * 1000), PLATFORM, 4, LEASE_MS)
             assert [push.event_id for push in claimed] == [event_id]  # then the claimer dies
 
-            survivor = PushDispatcher(db, key, Doorbell(), clock=lambda: now)
+            survivor = PushDispatcher(db, key, Doorbell(clock), clock)
             await survivor.deliver_due()
             await asyncio.sleep(0.5)
             assert received == [], "sent while another instance held it"
 
-            now += LEASE_MS / 1000
+            clock.advance(LEASE_MS / 1000)
             await survivor.deliver_due()
             for _ in range(200):
                 if received:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from segway_gateway.clock import JumpClock, system_clock
 from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.gateway.crypto import load_key
 from segway_gateway.gateway.push.dispatcher import POLL_SECONDS, PushDispatcher
@@ -58,7 +59,7 @@ def test_attempts_the_store_could_not_record_are_recorded_later_and_not_sent_aga
                 await record(outcomes)
 
             db.outbox.record = failing_once  # type: ignore[method-assign]
-            dispatcher = PushDispatcher(db, key, Doorbell())
+            dispatcher = PushDispatcher(db, key, Doorbell(system_clock), system_clock)
             running = asyncio.create_task(dispatcher.run())
 
             async def all_recorded() -> bool:
@@ -87,7 +88,7 @@ def test_a_platform_removed_while_its_pushes_fly_does_not_cost_another_its_recor
         async with Database(db_url) as db:
             await seed(db, key, url, 4)  # one a slot: all under way when the stop comes
             await seed(db, key, url, 4, platform_code=OTHER)
-            dispatcher = PushDispatcher(db, key, Doorbell())
+            dispatcher = PushDispatcher(db, key, Doorbell(system_clock), system_clock)
             await dispatcher.deliver_due()
             await db.platforms.remove(OTHER)  # its outbox rows go with it, mid-flight
             await dispatcher.close()
@@ -104,15 +105,15 @@ def test_a_platform_removed_while_its_pushes_fly_does_not_cost_another_its_recor
 def test_an_unusable_push_url_is_a_failed_attempt_in_the_log(tmp_path: Path) -> None:
     async def story() -> None:
         key = load_key(tmp_path / "gateway.key")
-        now = 1_800_000_000.0
+        clock = JumpClock()
         async with Database(f"sqlite:///{tmp_path / 'gateway.db'}") as db:
             await seed(db, key, "http://receiver:port-is-not-a-number", 1)
-            dispatcher = PushDispatcher(db, key, Doorbell(), clock=lambda: now)
+            dispatcher = PushDispatcher(db, key, Doorbell(clock), clock)
             await dispatcher.deliver_due()
             await asyncio.sleep(0.5)
-            now += 5.1  # the document's second attempt, 5 s after the first ended
+            clock.advance(5.1)  # the document's second attempt, 5 s after the first ended
             await dispatcher.close()
-            dispatcher = PushDispatcher(db, key, Doorbell(), clock=lambda: now)
+            dispatcher = PushDispatcher(db, key, Doorbell(clock), clock)
             await dispatcher.deliver_due()
             await asyncio.sleep(0.5)
             await dispatcher.close()
@@ -128,7 +129,7 @@ def test_a_stop_gives_back_the_pushes_claimed_and_not_started(tmp_path: Path) ->
         key = load_key(tmp_path / "gateway.key")
         async with Database(f"sqlite:///{tmp_path / 'gateway.db'}") as db:
             await seed(db, key, url, 40)
-            dispatcher = PushDispatcher(db, key, Doorbell())
+            dispatcher = PushDispatcher(db, key, Doorbell(system_clock), system_clock)
             await dispatcher.deliver_due()  # claims more than its 4 slots start
             await asyncio.sleep(0.1)
             await dispatcher.close()
@@ -157,7 +158,7 @@ def test_a_push_nobody_rang_for_goes_out_while_rings_for_another_platform_keep_c
         key = load_key(tmp_path / "gateway.key")
         async with Database(f"sqlite:///{tmp_path / 'gateway.db'}") as db:
             await seed(db, key, url, 0)
-            doorbell = Doorbell()
+            doorbell = Doorbell(system_clock)
             claim = db.outbox.claim
 
             async def claim_and_ring_again(*args: Any) -> Any:
@@ -166,7 +167,7 @@ def test_a_push_nobody_rang_for_goes_out_while_rings_for_another_platform_keep_c
                 return claimed
 
             db.outbox.claim = claim_and_ring_again  # type: ignore[method-assign]
-            dispatcher = PushDispatcher(db, key, doorbell)
+            dispatcher = PushDispatcher(db, key, doorbell, system_clock)
             running = asyncio.create_task(dispatcher.run())
             doorbell.ring([OTHER])
             await asyncio.sleep(0.2)  # the dispatcher's first look is behind it

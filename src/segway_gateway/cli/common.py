@@ -11,31 +11,32 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from segway_gateway.contract.models import PLATFORM_CODE, parse_iot_code
+from segway_gateway.gateway.config import DEFAULT_URL, MAX_SPEEDUP, MIN_SPEEDUP, GatewayConfig
+from segway_gateway.sim.city import parse_bbox
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DEFAULT_DB = "sqlite:///var/segway-gateway.db"
 ADMIN_TOKEN_ENV = "SEGWAY_GATEWAY_ADMIN_TOKEN"
 
 db_option = click.option(
     "--db",
     "db_url",
-    default=DEFAULT_DB,
+    default=GatewayConfig.db_url,
     show_default=True,
     envvar="SEGWAY_GATEWAY_DB",
     help="SQLAlchemy URL: sqlite:///PATH or postgresql://USER@HOST/DB.",
 )
 url_option = click.option(
     "--url",
-    default="http://127.0.0.1:8080",
+    default=DEFAULT_URL,
     show_default=True,
     envvar="SEGWAY_GATEWAY_URL",
     help="Base URL of a running gateway.",
 )
 key_file_option = click.option(
     "--key-file",
-    default="var/gateway.key",
+    default=GatewayConfig.key_file,
     show_default=True,
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="SEGWAY_GATEWAY_KEY_FILE",
@@ -44,10 +45,8 @@ key_file_option = click.option(
 
 
 def _city(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
-    from segway_gateway.sim.city import SHENZHEN, parse_bbox
-
     try:
-        return SHENZHEN if value is None else parse_bbox(value)
+        return GatewayConfig.city if value is None else parse_bbox(value)
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
 
@@ -57,6 +56,16 @@ city_option = click.option(
     "city",
     callback=_city,
     help="Area the simulated vehicles ride in: SOUTH,WEST,NORTH,EAST [default: central Shenzhen].",
+)
+speedup_option = click.option(
+    "--speedup",
+    default=GatewayConfig.speedup,
+    show_default=True,
+    type=click.FloatRange(MIN_SPEEDUP, MAX_SPEEDUP),
+    help="Simulated time runs this many times faster.",
+)
+seed_option = click.option(
+    "--seed", default=GatewayConfig.seed, show_default=True, help="Seed of the simulated fleet."
 )
 admin_token_option = click.option(
     "--admin-token",

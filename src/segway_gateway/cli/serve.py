@@ -16,28 +16,44 @@ from segway_gateway.cli.common import (
     db_option,
     key_file_option,
     run_async,
+    seed_option,
+    speedup_option,
 )
 from segway_gateway.cli.demo import print_banner, seed_demo
 from segway_gateway.contract.regions import Region
+from segway_gateway.gateway.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    MAX_COMMAND_TIMEOUT,
+    MAX_TOKEN_TTL,
+    MIN_COMMAND_TIMEOUT,
+    MIN_TOKEN_TTL,
+    GatewayConfig,
+)
 
 PREFLIGHT_SECONDS = 5.0
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @db_option
 @click.option(
     "--region",
     type=click.Choice([r.value for r in Region]),
     help="Serve only this region's platforms (others get 15100).",
 )
-@click.option("--token-ttl", default=43200, show_default=True, type=click.IntRange(1, 86400))
+@click.option(
+    "--token-ttl",
+    default=GatewayConfig.token_ttl,
+    show_default=True,
+    type=click.IntRange(MIN_TOKEN_TTL, MAX_TOKEN_TTL),
+)
 @click.option(
     "--command-timeout",
-    default=5.0,
+    default=GatewayConfig.command_timeout,
     show_default=True,
-    type=click.FloatRange(0.05, 120),
+    type=click.FloatRange(MIN_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT),
     help="Seconds a command waits for the vehicle's reply before 15302.",
 )
 @click.option(
@@ -51,7 +67,7 @@ PREFLIGHT_SECONDS = 5.0
 )
 @click.option(
     "--push-retention-days",
-    default=30.0,
+    default=GatewayConfig.push_retention_days,
     show_default=True,
     type=click.FloatRange(0),
     help="Delete delivered pushes and their delivery log older than this (at start, then "
@@ -66,8 +82,8 @@ PREFLIGHT_SECONDS = 5.0
 @key_file_option
 @city_option
 @click.option("--demo", is_flag=True, help="Seed a demo platform and fleet; riders ride them.")
-@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
+@speedup_option
+@seed_option
 @click.option(
     "--log-level",
     default="info",
@@ -97,7 +113,6 @@ def serve(
 
     from segway_gateway.cli import demo_receiver
     from segway_gateway.gateway.app import create_app
-    from segway_gateway.gateway.config import GatewayConfig
 
     if broker is not None:
         _check_broker(broker, key_file)

@@ -18,6 +18,8 @@ from segway_gateway.cli.common import (
     db_option,
     key_file_option,
     run_async,
+    seed_option,
+    speedup_option,
     url_option,
     with_db,
 )
@@ -119,8 +121,8 @@ sim.add_command(_event_command("fault-code", "fault code", "fault-codes"))
     help="Simulate COUNT consecutive iotCodes from --first [default: the registered vehicles].",
 )
 @click.option("--first", default=DEMO_FIRST_VEHICLE, show_default=True, help="With --count.")
-@click.option("--speedup", default=1.0, show_default=True, type=click.FloatRange(0.1, 10_000))
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulated fleet.")
+@speedup_option
+@seed_option
 @click.option("--autopilot", is_flag=True, help="Simulated riders take unlocked bikes out.")
 @click.option("--riding", is_flag=True, help="Unlock every vehicle and ride it (the most traffic).")
 @click.option(

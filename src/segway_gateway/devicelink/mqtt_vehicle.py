@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 
 from pydantic import ValidationError
 
+from segway_gateway.clock import Clock, system_clock
 from segway_gateway.contract.device import (
     QOS,
     RETAINED,
@@ -42,8 +42,8 @@ EVENTS_KEPT = 100
 """Events a disconnected vehicle keeps for later (a real box's flash is finite too)."""
 
 
-def _presence(online: bool) -> bytes:
-    return Presence(online=online, t=int(time.time() * 1000)).model_dump_json().encode()
+def _presence(online: bool, at: float) -> bytes:
+    return Presence(online=online, t=int(at * 1000)).model_dump_json().encode()
 
 
 class MqttDeviceConnection:
@@ -66,7 +66,7 @@ class MqttDeviceConnection:
             f"c80-{iot_code}",
             self._received,
             [(topic(iot_code, Topic.CMD), QOS[Topic.CMD])],
-            will=(self._presence_topic, _presence(False)),
+            will=(self._presence_topic, _presence(False, port.clock())),
             on_up=self._up,
             backoff=Backoff(port.backoff_base, port.backoff_cap),
             loud=False,
@@ -93,11 +93,14 @@ class MqttDeviceConnection:
     def close(self) -> None:
         """Say goodbye (retained `online: false`) and disconnect."""
         task = asyncio.get_running_loop().create_task(
-            self.session.close(last_words=(self._presence_topic, _presence(False)))
+            self.session.close(last_words=(self._presence_topic, self._offline()))
         )
         self._port.closing.add(task)
         task.add_done_callback(self._port.closing.discard)
         self._port.forget(self)
+
+    def _offline(self) -> bytes:
+        return _presence(False, self._port.clock())
 
     def _report(self, kind: Topic, payload: bytes) -> None:
         if not self._send(kind, payload):
@@ -120,7 +123,8 @@ class MqttDeviceConnection:
 
     def _up(self) -> None:
         """Online again: say so, then send what could not be sent meanwhile."""
-        self.session.publish(self._presence_topic, _presence(True), QOS[Topic.PRESENCE], True)
+        online = _presence(True, self._port.clock())
+        self.session.publish(self._presence_topic, online, QOS[Topic.PRESENCE], True)
         for kind, payload in self._latest.items():
             self._send(kind, payload)
         self._latest.clear()
@@ -140,10 +144,18 @@ class MqttPort:
     """Connects simulated vehicles to a broker (a `DevicePort`)."""
 
     def __init__(
-        self, broker: Broker, key: bytes, *, backoff_base: float = 1.0, backoff_cap: float = 30.0
+        self,
+        broker: Broker,
+        key: bytes,
+        clock: Clock = system_clock,
+        *,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
     ) -> None:
         self.broker = broker
         self.key = key
+        self.clock = clock
+        """The vehicles' clock (presence timestamps); reconnect back-off is real time."""
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.refused: set[str] = set()

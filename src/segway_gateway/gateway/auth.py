@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from segway_gateway.clock import Clock
 from segway_gateway.contract.codes import Code
 from segway_gateway.gateway import crypto
+from segway_gateway.gateway.config import MAX_TOKEN_TTL, MIN_TOKEN_TTL
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.store.platforms import PlatformRepo
 from segway_gateway.gateway.store.tokens import TokenRecord, TokenRepo
@@ -25,8 +26,6 @@ from segway_gateway.gateway.store.tokens import TokenRecord, TokenRepo
 log = logging.getLogger(__name__)
 
 OVERLAP_SECONDS = 300
-MAX_TTL = 86400
-DEFAULT_TTL = 43200
 _CACHE_SIZE = 100_000
 
 
@@ -47,10 +46,10 @@ class TokenService:
         platforms: PlatformRepo,
         key: bytes,
         clock: Clock,
-        ttl: int = DEFAULT_TTL,
+        ttl: int,
     ) -> None:
-        if not 1 <= ttl <= MAX_TTL:
-            raise ValueError(f"token lifetime must be 1 to {MAX_TTL} seconds")
+        if not MIN_TOKEN_TTL <= ttl <= MAX_TOKEN_TTL:
+            raise ValueError(f"token lifetime must be {MIN_TOKEN_TTL} to {MAX_TOKEN_TTL} seconds")
         self._tokens = tokens
         self._platforms = platforms
         self._key = key

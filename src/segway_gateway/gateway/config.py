@@ -1,4 +1,8 @@
-"""Settings of one gateway process (flags of `segway-gateway serve`)."""
+"""Settings of one gateway process (flags of `segway-gateway serve`), and their defaults.
+
+The one place the gateway's defaults are defined: the CLI's options take theirs from
+here. The CLI imports it at startup, so it imports nothing of the server's dependencies.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segway_gateway.contract.regions import Region
-from segway_gateway.gateway.auth import DEFAULT_TTL
-from segway_gateway.gateway.fleet import DEFAULT_COMMAND_TIMEOUT
-from segway_gateway.gateway.store.db import DEFAULT_URL
 from segway_gateway.sim.city import SHENZHEN, City
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+"""Where `serve` listens unless told otherwise (the admin commands' default --url)."""
+MIN_TOKEN_TTL = 1
+MAX_TOKEN_TTL = 86_400
+MIN_COMMAND_TIMEOUT: float = 0.05
+MAX_COMMAND_TIMEOUT: float = 120
+MIN_SPEEDUP: float = 0.1
+MAX_SPEEDUP: float = 10_000
 
 
 @dataclass(frozen=True)
 class GatewayConfig:
-    db_url: str = DEFAULT_URL
+    db_url: str = "sqlite:///var/segway-gateway.db"
     region: Region | None = None
     """Serve only platforms of this region (others get 15100); None serves all."""
-    token_ttl: int = DEFAULT_TTL
-    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    token_ttl: int = 43_200
+    """Seconds a token lives, MIN_TOKEN_TTL to MAX_TOKEN_TTL."""
+    command_timeout: float = 5.0
+    """Seconds a command waits for the vehicle's reply before 15302."""
     key_file: Path = Path("var/gateway.key")
     simulate: bool = True
     """Embedded mode: in-process device link, every active vehicle simulated."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from segway_gateway.clock import Clock, Timer
 from segway_gateway.contract.alerts import Alert
 from segway_gateway.devicelink.base import DeviceLink
 from segway_gateway.gateway.fleet import FleetService
@@ -20,14 +19,15 @@ class FaultInjector:
     """Sets and clears faults on simulated vehicles, the in-process link and the fleet
     service, and makes vehicles raise alerts and fault codes on demand."""
 
-    def __init__(self, sim: SimFleet, link: DeviceLink, fleet: FleetService) -> None:
+    def __init__(self, sim: SimFleet, link: DeviceLink, fleet: FleetService, clock: Clock) -> None:
         self._sim = sim
+        self._clock = clock
         self._gateway_side: dict[Fault, set[str]] = {
             Fault.SEND_FAIL: link.refuse_sends_to,
             Fault.RESTRICTED: fleet.restricted,
         }
         """Faults that act on the gateway's side: the vehicles that have each."""
-        self._timers: dict[tuple[str, Fault], asyncio.TimerHandle] = {}
+        self._timers: dict[tuple[str, Fault], Timer] = {}
 
     def inject(
         self, iot_code: str, fault: Fault, seconds: float | None = None, delay: float = 0.0
@@ -42,7 +42,7 @@ class FaultInjector:
         if previous is not None:
             previous.cancel()
         if seconds is not None:
-            self._timers[(iot_code, fault)] = asyncio.get_running_loop().call_later(
+            self._timers[(iot_code, fault)] = self._clock.call_later(
                 seconds, self._clear_one, iot_code, fault
             )
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from segway_gateway.clock import Clock
 from segway_gateway.contract.alerts import clears
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import (
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 1.0
 PUSH_DELAY = 0.05
 """How long a report that causes pushes waits for others to share its transaction."""
-DEFAULT_COMMAND_TIMEOUT = 5.0
 
 
 @dataclass
@@ -82,10 +81,12 @@ class FleetService:
         self,
         db: Database,
         link: DeviceLink,
-        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+        clock: Clock,
+        command_timeout: float,
     ) -> None:
         self._db = db
         self._link = link
+        self._clock = clock
         self.command_timeout = command_timeout
         self._vehicles: dict[str, VehicleEntry] = {}
         self.received = 0
@@ -94,7 +95,7 @@ class FleetService:
         """Platforms with a push URL: their vehicles' reports become pushes."""
         self._pushes: list[NewPush] = []
         self._pushes_waiting = asyncio.Event()
-        self.push_doorbell = Doorbell()
+        self.push_doorbell = Doorbell(clock)
         """Rung when a flush wrote pushes to the outbox (the dispatcher waits on it)."""
         self._present: set[str] = set()
         """Vehicles with a live session, registered or not yet (a vehicle may connect
@@ -117,6 +118,7 @@ class FleetService:
                 FLUSH_INTERVAL,
                 self.flush,
                 "writing vehicle state",
+                self._clock,
                 hurry=self._pushes_waiting,
                 hurried=PUSH_DELAY,
             ),
@@ -177,7 +179,7 @@ class FleetService:
             raise ApiError(Code.RESTRICTED, f"calls to {entry.iot_code} are restricted")
         if not entry.online:
             raise ApiError(Code.DEVICE_OFFLINE)
-        deadline = int((time.time() + self.command_timeout) * 1000)
+        deadline = int((self._clock() + self.command_timeout) * 1000)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[(entry.iot_code, op_id)] = future
         try:
@@ -187,7 +189,7 @@ class FleetService:
             except LinkError as err:
                 raise ApiError(Code.SEND_FAILED, str(err)) from err
             try:
-                reply = await asyncio.wait_for(future, self.command_timeout)
+                reply = await self._clock.wait_for(future, self.command_timeout)
             except TimeoutError as err:
                 raise ApiError(Code.DEVICE_TIMEOUT) from err
         finally:
@@ -268,7 +270,7 @@ class FleetService:
     # Write-behind ---------------------------------------------------------
 
     def _push(self, push: PushEvent) -> None:
-        self._pushes.append(outgoing(push))
+        self._pushes.append(outgoing(push, self._clock()))
         self._pushes_waiting.set()
 
     async def flush(self) -> None:

@@ -7,6 +7,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from segway_gateway.clock import Clock
+
 log = logging.getLogger(__name__)
 
 
@@ -14,6 +16,7 @@ async def every(
     seconds: float,
     action: Callable[[], Awaitable[None]],
     what: str,
+    clock: Clock,
     hurry: asyncio.Event | None = None,
     hurried: float = 0.0,
     at_once: bool = False,
@@ -25,7 +28,7 @@ async def every(
     failing = False
     while True:
         if not at_once:
-            await _pause(seconds, None if failing else hurry, hurried)
+            await _pause(clock, seconds, None if failing else hurry, hurried)
         at_once = False
         try:
             await action()
@@ -39,11 +42,11 @@ async def every(
             failing = False
 
 
-async def _pause(seconds: float, hurry: asyncio.Event | None, hurried: float) -> None:
+async def _pause(clock: Clock, seconds: float, hurry: asyncio.Event | None, hurried: float) -> None:
     if hurry is None:
-        await asyncio.sleep(seconds)
+        await clock.sleep(seconds)
         return
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(hurry.wait(), seconds)
-        await asyncio.sleep(hurried)
+        await clock.wait_for(hurry.wait(), seconds)
+        await clock.sleep(hurried)
     hurry.clear()

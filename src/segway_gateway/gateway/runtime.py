@@ -39,9 +39,9 @@ class Gateway:
         self.db = Database(config.db_url)
         key = load_key(config.key_file)
         self.tokens = TokenService(self.db.tokens, self.db.platforms, key, clock, config.token_ttl)
-        self.link, self._port = _device_link(config, key)
-        self.fleet = FleetService(self.db, self.link, config.command_timeout)
-        self.pushes = PushDispatcher(self.db, key, self.fleet.push_doorbell)
+        self.link, self._port = _device_link(config, key, clock)
+        self.fleet = FleetService(self.db, self.link, clock, config.command_timeout)
+        self.pushes = PushDispatcher(self.db, key, self.fleet.push_doorbell, clock)
         self._pushing: asyncio.Task[None] | None = None
         self.geofences = GeofenceIndex()
         self._geofences_loading = asyncio.Lock()
@@ -53,13 +53,13 @@ class Gateway:
             self.sim = SimFleet(
                 self._port,
                 self.db.sim,
-                system_clock,
+                clock,
                 seed=config.seed,
                 speedup=config.speedup,
                 autopilot=config.autopilot,
                 city=config.city,
             )
-            self.faults = FaultInjector(self.sim, self.link, self.fleet)
+            self.faults = FaultInjector(self.sim, self.link, self.fleet, clock)
 
     async def start(self) -> None:
         await self.db.create_schema()
@@ -70,12 +70,23 @@ class Gateway:
         if self.sim is not None:
             await self.sim.start(*_by_activation(await self.db.vehicles.registrations()))
         self._follower = asyncio.create_task(
-            every(REGISTRATION_POLL_SECONDS, self._follow_registrations, "reading registrations"),
+            every(
+                REGISTRATION_POLL_SECONDS,
+                self._follow_registrations,
+                "reading registrations",
+                self.clock,
+            ),
             name="registrations",
         )
         if self.config.push_retention_days > 0:  # beside serving: a backlog takes a while
             self._pruner = asyncio.create_task(
-                every(PRUNE_SECONDS, self._prune_pushes, "deleting old pushes", at_once=True),
+                every(
+                    PRUNE_SECONDS,
+                    self._prune_pushes,
+                    "deleting old pushes",
+                    self.clock,
+                    at_once=True,
+                ),
                 name="push-retention",
             )
 
@@ -132,7 +143,7 @@ class Gateway:
             )
 
 
-def _device_link(config: GatewayConfig, key: bytes) -> tuple[DeviceLink, DevicePort]:
+def _device_link(config: GatewayConfig, key: bytes, clock: Clock) -> tuple[DeviceLink, DevicePort]:
     """The gateway's link and the port its simulated vehicles (if any) connect through."""
     if config.broker is None:
         memory = MemoryLink()
@@ -141,7 +152,7 @@ def _device_link(config: GatewayConfig, key: bytes) -> tuple[DeviceLink, DeviceP
     link = MqttLink(
         broker.login(GATEWAY_USER, gateway_password(key)), share_group=config.share_group
     )
-    return link, MqttPort(broker, key)
+    return link, MqttPort(broker, key, clock)
 
 
 def _by_activation(registered: dict[str, tuple[str, bool]]) -> tuple[set[str], set[str]]:

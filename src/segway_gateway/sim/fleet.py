@@ -166,9 +166,8 @@ class SimFleet:
     def ride_all(self, within: float = 10.0) -> None:
         """Unlock every vehicle and set a rider on it, each at a random moment in the next
         `within` seconds: the most traffic a fleet makes, but not in lockstep."""
-        loop = asyncio.get_running_loop()
         for iot_code in self._running:
-            loop.call_later(self._rng.uniform(0, within), self._ride, iot_code)
+            self._clock.call_later(self._rng.uniform(0, within), self._ride, iot_code)
 
     def _ride(self, iot_code: str) -> None:
         if iot_code in self._running:
@@ -222,9 +221,8 @@ class SimFleet:
             self._reschedule(running, now)
         self._publish_events(running, now)
         if Fault.SLOW_REPLY in vehicle.faults and vehicle.reply_delay > 0:
-            asyncio.get_running_loop().call_later(
-                vehicle.reply_delay, self._late_reply, running, connection, reply
-            )
+            late = (running, connection, reply)
+            self._clock.call_later(vehicle.reply_delay, self._late_reply, *late)
         else:
             connection.publish_reply(reply)
 
@@ -235,20 +233,20 @@ class SimFleet:
             connection.publish_reply(reply)
 
     async def _tick_forever(self) -> None:
-        """Tick every TICK_SECONDS of real time; a slow tick makes the next one late, not
+        """Tick every TICK_SECONDS of the clock; a slow tick makes the next one late, not
         the schedule drift (`schedule` shows whether the fleet keeps up)."""
-        loop = asyncio.get_running_loop()
-        due = loop.time()
+        clock = self._clock
+        due = clock.monotonic()
         while True:
             due += TICK_SECONDS
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            started = loop.time()
+            await clock.sleep(max(0.0, due - clock.monotonic()))
+            started = clock.monotonic()
             try:
                 self._tick(TICK_SECONDS * self.speedup)
                 self._save_some()
             except Exception:  # one bad tick must not stop the fleet
                 log.exception("a tick of the simulated fleet failed")
-            self.schedule.record(late=started - due, work=loop.time() - started)
+            self.schedule.record(late=started - due, work=clock.monotonic() - started)
             if started - due > TICK_SECONDS:
                 due = started  # far behind: catch up from now rather than in a burst
 

@@ -26,11 +26,12 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import httpx
 
+from segway_gateway.clock import Clock
 from segway_gateway.contract.signature import sign
 from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.policy import DOCUMENT, next_wait
@@ -108,7 +109,7 @@ class PushDispatcher:
         db: Database,
         key: bytes,
         doorbell: Doorbell,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
         self._db = db
         self._key = key
@@ -133,14 +134,14 @@ class PushDispatcher:
     async def run(self) -> None:
         """Deliver until `stop()`; never cancelled mid-query (see `stop`)."""
         recorder = asyncio.create_task(self._record_finished(), name="push-recorder")
-        next_look = time.monotonic()
+        next_look = self._clock.monotonic()
         try:
             while not self._stopping:
-                rung = await self._doorbell.wait(next_look - time.monotonic())
+                rung = await self._doorbell.wait(next_look - self._clock.monotonic())
                 if self._stopping:
                     return
-                if rung is None or time.monotonic() >= next_look:
-                    rung, next_look = None, time.monotonic() + POLL_SECONDS
+                if rung is None or self._clock.monotonic() >= next_look:
+                    rung, next_look = None, self._clock.monotonic() + POLL_SECONDS
                 try:
                     await self.deliver_due(rung)
                 except Exception:
@@ -170,7 +171,7 @@ class PushDispatcher:
         if lane.claimed or lane.free() == 0:
             lane.more_due = True
         else:
-            claimed_at, now_ms = time.monotonic(), int(self._clock() * 1000)
+            claimed_at, now_ms = self._clock.monotonic(), int(self._clock() * 1000)
             room = lane.room()
             claim = await self._db.outbox.claim(now_ms, platform_code, room, LEASE_MS)
             lane.claimed.extend((push, claimed_at) for push in claim)
@@ -216,10 +217,10 @@ class PushDispatcher:
         try:
             while lane.claimed and not self._stopping:
                 push, claimed_at = lane.claimed.popleft()
-                if time.monotonic() - claimed_at > SEND_WITHIN:
+                if self._clock.monotonic() - claimed_at > SEND_WITHIN:
                     stale.append(push.id)
                     continue
-                started = time.monotonic()
+                started = time.monotonic()  # a receiver's latency is real time, not the clock's
                 attempt, policy = await self._attempt(push)
                 lane.observe(time.monotonic() - started)
                 self._finished.append(self._outcome(push, attempt, policy))
@@ -284,7 +285,7 @@ class PushDispatcher:
             await self._finished_ready.wait()
             self._finished_ready.clear()
             if not await self._record_now():
-                await asyncio.sleep(RECORD_RETRY_SECONDS)
+                await self._clock.sleep(RECORD_RETRY_SECONDS)
                 self._finished_ready.set()
 
     async def _record_now(self) -> bool:

@@ -8,9 +8,12 @@ import asyncio
 import contextlib
 from collections.abc import Iterable
 
+from segway_gateway.clock import Clock
+
 
 class Doorbell:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._rung = asyncio.Event()
         self._platforms: set[str] = set()
         self._anywhere = False
@@ -27,7 +30,7 @@ class Doorbell:
         """Until a ring, or `at_most` seconds: the platforms named since the last wait
         (none after a quiet wait), or None when a ring did not say."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._rung.wait(), max(0.0, at_most))
+            await self._clock.wait_for(self._rung.wait(), max(0.0, at_most))
         self._rung.clear()
         platforms, self._platforms = self._platforms, set()
         anywhere, self._anywhere = self._anywhere, False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from segway_gateway.contract.device import DeviceEvent, DeviceLocation, DeviceStatus
@@ -59,9 +58,10 @@ def event_push(iot_code: str, platform_code: str, event: DeviceEvent) -> AlertPu
     return FaultPush(**common, fault_status=event.status)
 
 
-def outgoing(push: PushEvent) -> NewPush:
-    """A push as the outbox keeps it: its form, without the signature (added when sent)."""
+def outgoing(push: PushEvent, created_at: float) -> NewPush:
+    """A push as the outbox keeps it (accepted at `created_at`, epoch seconds): its form,
+    without the signature (added when sent)."""
     assert push.event_id is not None
     return NewPush(
-        push.event_id, push.platform_code, push.kind, push.to_form(), int(time.time() * 1000)
+        push.event_id, push.platform_code, push.kind, push.to_form(), int(created_at * 1000)
     )

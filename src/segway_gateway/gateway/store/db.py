@@ -19,8 +19,6 @@ from segway_gateway.gateway.store.tables import metadata
 from segway_gateway.gateway.store.tokens import TokenRepo
 from segway_gateway.gateway.store.vehicles import VehicleRepo
 
-DEFAULT_URL = "sqlite:///var/segway-gateway.db"
-
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -58,7 +56,7 @@ def _roll_back_if_open(dbapi_connection: Any, _record: Any, state: PoolResetStat
 class Database:
     """One engine and the repositories over it; `async with` opens and disposes it."""
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"

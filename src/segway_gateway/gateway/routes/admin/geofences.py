@@ -6,7 +6,6 @@ changes made with the CLI are followed within the registration poll period.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
@@ -53,7 +52,7 @@ async def put_zone(request: Request, gateway: Gateway) -> Response:
     except orjson.JSONDecodeError as err:
         raise ValueError(f"the body is not JSON: {err}") from err
     zone = parse_zone(name, document)
-    record = Geofence(code, name, zone.geometry(), int(time.time() * 1000))
+    record = Geofence(code, name, zone.geometry(), int(gateway.clock() * 1000))
     try:
         created = await gateway.db.geofences.put(record)
     except NotFound as err:

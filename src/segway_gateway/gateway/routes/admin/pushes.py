@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 
 from fastapi import APIRouter
@@ -66,7 +65,7 @@ async def replay(request: Request, gateway: Gateway) -> Response:
     selection = Replay(tuple(wanted.event_ids), wanted.dead, code, wanted.since, wanted.until)
     if not selection.selects_something():
         raise ValueError("say which pushes: eventIds, dead, since or until")
-    count = await gateway.db.outbox.replay(selection, int(time.time() * 1000))
+    count = await gateway.db.outbox.replay(selection, int(gateway.clock() * 1000))
     if count:
         gateway.fleet.push_doorbell.ring([code])
     return answer(200, {"platform": code, "replayed": count})
