@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
+from segway_gateway.gateway.runtime import REGISTRATION_POLL_SECONDS
 from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, PLATFORM
 from tests.harness import RunningGateway, eventually
 from tests.processes import cli, ok, refused
@@ -269,9 +270,11 @@ def test_a_zone_added_with_the_cli_while_serving_is_followed(
         return server.call(lambda: server.gateway.geofences.zone_at(PLATFORM, lon, lat) is not None)
 
     ok(cli("geofence", "add", PLATFORM, "cli-zone", str(zone_file), db=db))
+    server.clock.advance(REGISTRATION_POLL_SECONDS)  # the gateway's next look at the store
     eventually(in_index, "the zone added by the CLI in the index")
     assert command(api, LOCK, vehicle) == Code.LOCK_GEOFENCE
     ok(cli("geofence", "remove", PLATFORM, "cli-zone", db=db))
+    server.clock.advance(REGISTRATION_POLL_SECONDS)
     eventually(lambda: not in_index(), "the zone removed by the CLI out of the index")
     assert command(api, LOCK, vehicle) == 0
 

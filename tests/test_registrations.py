@@ -6,6 +6,7 @@ import httpx
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.gateway.crypto import hash_secret
+from segway_gateway.gateway.runtime import REGISTRATION_POLL_SECONDS
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.vehicles import Vehicle
 from tests.conftest import get_token
@@ -33,6 +34,7 @@ def test_a_vehicle_moved_to_another_platform_and_a_removed_platform_are_followed
 
         server.run(db.vehicles.remove(vehicle))
         server.run(db.vehicles.add(Vehicle(vehicle, NEW_PLATFORM, True, 0)))
+        server.clock.advance(REGISTRATION_POLL_SECONDS)  # the gateway's next look at the store
         eventually(lambda: code(new_owner, vehicle) == 0, "the vehicle under its new platform")
         assert code(api, vehicle) == Code.DEVICE_NOT_FOUND
         unlock = api.post(UNLOCK, json={"iotCode": vehicle}).json()
@@ -40,6 +42,7 @@ def test_a_vehicle_moved_to_another_platform_and_a_removed_platform_are_followed
         assert new_owner.post(UNLOCK, json={"iotCode": vehicle}).json()["code"] == 0
 
         server.run(db.platforms.remove(NEW_PLATFORM))
+        server.clock.advance(REGISTRATION_POLL_SECONDS)
         eventually(
             lambda: code(new_owner, vehicle) == Code.TOKEN_INVALID,
             "the removed platform's token refused",
