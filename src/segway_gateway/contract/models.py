@@ -12,12 +12,14 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     StrictInt,
+    computed_field,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -281,7 +283,8 @@ class _Answer(_Wire):
 
 
 class StatusData(_Answer):
-    """`data` of the status query; range is sent under both of the document's names."""
+    """`data` of the status query; the range is sent as `remainingRange` and `remainderRange`
+    (one value, the document's two names) and read from either."""
 
     iot_code: str
     online: bool
@@ -293,14 +296,20 @@ class StatusData(_Answer):
     speed_mode: int
     speed: int
     odometer: int
-    remaining_range: int
-    remainder_range: int
+    remaining_range: int = Field(validation_alias=AliasChoices("remainingRange", "remainderRange"))
     total_riding_secs: int
     status_utc_time: int
 
+    @computed_field(alias="remainderRange")  # type: ignore[prop-decorator]
+    @property
+    def remainder_range(self) -> int:
+        """The range under the document's other name."""
+        return self.remaining_range
+
 
 class LocationData(_Answer):
-    """`data` of the location query; the time is sent as `gpsUtcTime` and `gpsUTCTime`."""
+    """`data` of the location query; the fix time is sent as `gpsUtcTime` and `gpsUTCTime`
+    (one value, the document's two names) and read from either."""
 
     iot_code: str
     latitude: float
@@ -308,8 +317,13 @@ class LocationData(_Answer):
     satellite_number: int
     hdop: float
     altitude: float
-    gps_utc_time: int
-    gps_utc_time_compat: int = Field(alias="gpsUTCTime")
+    gps_utc_time: int = Field(validation_alias=AliasChoices("gpsUtcTime", "gpsUTCTime"))
+
+    @computed_field(alias="gpsUTCTime")  # type: ignore[prop-decorator]
+    @property
+    def gps_utc_time_compat(self) -> int:
+        """The fix time under the document's other name."""
+        return self.gps_utc_time
 
 
 class BatteryPack(_Wire):

@@ -13,6 +13,7 @@ from segway_gateway.contract.device import CommandName, DeviceLocation
 from segway_gateway.contract.envelope import LOWER_SUCCESS_MSG
 from segway_gateway.contract.models import (
     BatteryInfoData,
+    BatteryPack,
     BluetoothKeyData,
     LocationData,
     StatusData,
@@ -24,18 +25,12 @@ from segway_gateway.gateway.routes.vendor.call import Call, api_endpoint
 
 router = APIRouter(tags=["Query"])
 
-_STATUS_FIELDS = (
-    "locked",
-    "lockVoltage",
-    "networkSignal",
-    "charging",
-    "powerPercent",
-    "speedMode",
-    "speed",
-    "odometer",
-    "remainingRange",
-)
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+
+
+def _wire(answer: BaseModel) -> dict[str, Any]:
+    """An answer's `data` as it travels: every field under its document name(s)."""
+    return answer.model_dump(by_alias=True, mode="json")
 
 
 def _reported_status(entry: VehicleEntry) -> dict[str, Any]:
@@ -47,12 +42,8 @@ def _reported_status(entry: VehicleEntry) -> dict[str, Any]:
 async def status(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(call.query_iot_code())
     reported = _reported_status(entry)
-    data: dict[str, Any] = {"iotCode": entry.iot_code, "online": entry.online}
-    data.update((name, reported[name]) for name in _STATUS_FIELDS)
-    data["remainderRange"] = reported["remainingRange"]
-    data["totalRidingSecs"] = reported["totalRidingSecs"]
-    data["statusUtcTime"] = reported["statusUtcTime"]
-    return data
+    answer = {**reported, "iotCode": entry.iot_code, "online": entry.online}
+    return _wire(StatusData.model_validate(answer))
 
 
 def _real_time(raw: str | None) -> bool:
@@ -79,38 +70,31 @@ async def location(call: Call) -> dict[str, Any]:
         raise ApiError(Code.NO_LOCATION)
     else:
         reported = entry.location
-    return {
-        "iotCode": entry.iot_code,
-        "latitude": reported["latitude"],
-        "longitude": reported["longitude"],
-        "satelliteNumber": reported["satelliteNumber"],
-        "hdop": reported["hdop"],
-        "altitude": reported["altitude"],
-        "gpsUtcTime": reported["gpsUtcTime"],
-        "gpsUTCTime": reported["gpsUtcTime"],
-    }
+    return _wire(LocationData.model_validate({**reported, "iotCode": entry.iot_code}))
 
 
 async def battery_info(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(call.query_iot_code())
     reported = _reported_status(entry)
-    return {
-        "iotCode": entry.iot_code,
-        "charging": reported["charging"],
-        "vehiclePercent": reported["powerPercent"],
-        "batteryCount": len(reported["batteryData"]),
-        "drivingVoltage": reported["drivingVoltage"],
-        "currentPower": reported["currentPower"],
-        "iotPercent": reported["iotPercent"],
-        "iotVoltage": reported["iotVoltage"],
-        "batteryData": reported["batteryData"],
-    }
+    answer = BatteryInfoData(
+        iot_code=entry.iot_code,
+        charging=reported["charging"],
+        vehicle_percent=reported["powerPercent"],
+        battery_count=len(reported["batteryData"]),
+        driving_voltage=reported["drivingVoltage"],
+        current_power=reported["currentPower"],
+        iot_percent=reported["iotPercent"],
+        iot_voltage=reported["iotVoltage"],
+        battery_data=reported["batteryData"],
+    )
+    return _wire(answer)
 
 
 async def bluetooth_key(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(call.query_iot_code())
     reply = await call.command(entry, CommandName.GET_BLUETOOTH_KEY)
-    return {"iotCode": entry.iot_code, "key": _reply_as(_KeyReply, reply.data).key}
+    key = _reply_as(_KeyReply, reply.data).key
+    return _wire(BluetoothKeyData(iot_code=entry.iot_code, key=key))
 
 
 class _KeyReply(BaseModel):
@@ -128,51 +112,56 @@ def _reply_as(model: type[Parsed], data: dict[str, Any] | None) -> Parsed:
         raise ApiError(Code.SERVER_ERROR, f"malformed vehicle reply: {err}") from err
 
 
-_STATUS_EXAMPLE = {
-    "iotCode": "861477038719116",
-    "online": True,
-    "locked": True,
-    "lockVoltage": 342,
-    "networkSignal": 22,
-    "charging": True,
-    "powerPercent": 10,
-    "speedMode": 1,
-    "speed": 20,
-    "odometer": 9000,
-    "remainingRange": 3000,
-    "remainderRange": 3000,
-    "totalRidingSecs": 110,
-    "statusUtcTime": 1591067719,
-}
-_LOCATION_EXAMPLE = {
-    "iotCode": "861477038719116",
-    "latitude": 22.634228,
-    "longitude": 114.125962,
-    "satelliteNumber": 6,
-    "hdop": 1.38,
-    "altitude": 10.1,
-    "gpsUtcTime": 1591067719,
-    "gpsUTCTime": 1591067719,
-}
-_BATTERY_EXAMPLE = {
-    "iotCode": "861477038719116",
-    "charging": True,
-    "vehiclePercent": 80,
-    "batteryCount": 1,
-    "drivingVoltage": 80,
-    "currentPower": 260,
-    "iotPercent": 100,
-    "iotVoltage": 412,
-    "batteryData": [
-        {
-            "batteryPort": 1,
-            "batteryPercent": 52,
-            "batteryVoltage": 48,
-            "cycleTimes": 23,
-            "temperatrue": 25,
-        }
-    ],
-}
+_STATUS_EXAMPLE = _wire(
+    StatusData(
+        iot_code="861477038719116",
+        online=True,
+        locked=True,
+        lock_voltage=342,
+        network_signal=22,
+        charging=True,
+        power_percent=10,
+        speed_mode=1,
+        speed=20,
+        odometer=9000,
+        remaining_range=3000,
+        total_riding_secs=110,
+        status_utc_time=1591067719,
+    )
+)
+_LOCATION_EXAMPLE = _wire(
+    LocationData(
+        iot_code="861477038719116",
+        latitude=22.634228,
+        longitude=114.125962,
+        satellite_number=6,
+        hdop=1.38,
+        altitude=10.1,
+        gps_utc_time=1591067719,
+    )
+)
+_BATTERY_EXAMPLE = _wire(
+    BatteryInfoData(
+        iot_code="861477038719116",
+        charging=True,
+        vehicle_percent=80,
+        battery_count=1,
+        driving_voltage=80,
+        current_power=260,
+        iot_percent=100,
+        iot_voltage=412,
+        battery_data=[
+            BatteryPack(
+                battery_port=1,
+                battery_percent=52,
+                battery_voltage=48,
+                cycle_times=23,
+                temperatrue=25,
+            )
+        ],
+    )
+)
+_KEY_EXAMPLE = _wire(BluetoothKeyData(iot_code="861477038719116", key="abcd1234"))
 _IOT_ONLY = docs.query(docs.IOT_CODE_PARAM)
 
 for path in (paths.STATUS, paths.STATUS_MEBIKE):
@@ -232,7 +221,7 @@ router.add_api_route(
     responses=docs.envelope_of(
         "BluetoothKeyEnvelope",
         BluetoothKeyData,
-        {"iotCode": "861477038719116", "key": "abcd1234"},
+        _KEY_EXAMPLE,
         "success",
     ),
     openapi_extra={**_IOT_ONLY, **docs.BEARER},
