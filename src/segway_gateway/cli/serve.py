@@ -74,6 +74,14 @@ PREFLIGHT_SECONDS = 5.0
     "hourly); 0 keeps them all.",
 )
 @click.option(
+    "--vehicle-rate",
+    default=GatewayConfig.vehicle_rate,
+    show_default=True,
+    type=click.FloatRange(0.1, 100_000),
+    help="Messages a second one vehicle may send over the broker (after a burst of 100); "
+    "more are dropped unread, counted and logged.",
+)
+@click.option(
     "--simulate/--no-simulate",
     default=None,
     help="Simulate the registered vehicles in this process "
@@ -100,6 +108,7 @@ def serve(
     broker: str | None,
     share_group: str | None,
     push_retention_days: float,
+    vehicle_rate: float,
     simulate: bool | None,
     key_file: Path,
     city: Any,
@@ -131,6 +140,7 @@ def serve(
         broker=broker,
         share_group=share_group,
         push_retention_days=push_retention_days,
+        vehicle_rate=vehicle_rate,
         simulate=broker is None if simulate is None else simulate,
         autopilot=demo,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,

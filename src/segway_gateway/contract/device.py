@@ -9,11 +9,21 @@ names as the API so telemetry passes through unchanged.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from segway_gateway.contract.models import BatteryPack
+MAX_PAYLOAD_BYTES = 64 * 1024
+"""The largest message a vehicle may publish; the gateway refuses larger ones unread."""
+MAX_BATTERY_PACKS = 8
+"""More packs than any C80 carries (it has one or two): a report with more is refused."""
+
+Int64 = Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
+"""An integer a 64-bit column holds; a JSON number with a fraction is refused."""
+Count = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
+"""A non-negative 64-bit integer: epoch seconds, odometer, counts."""
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+"""A finite number (NaN and Infinity are refused)."""
 
 TOPIC_ROOT = "segway/v1"
 
@@ -77,7 +87,21 @@ class CommandName(StrEnum):
 
 
 class _Message(BaseModel):
+    """A message on the device link. What comes from a vehicle is untrusted: booleans
+    must be JSON booleans, integers integers within 64 bits, numbers finite."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DeviceBatteryPack(_Message):
+    """One battery pack as a vehicle reports it (`temperatrue` is the document's spelling)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    battery_port: Count = Field(alias="batteryPort")
+    battery_percent: Int64 = Field(alias="batteryPercent")
+    battery_voltage: Int64 = Field(alias="batteryVoltage")
+    cycle_times: Count = Field(alias="cycleTimes")
+    temperatrue: Int64
 
 
 class Command(_Message):
@@ -95,7 +119,7 @@ class Reply(_Message):
     """A vehicle's answer to one command: an API result code and optional data."""
 
     op_id: str = Field(alias="opId")
-    code: int
+    code: Int64
     data: dict[str, Any] | None = None
 
 
@@ -103,22 +127,22 @@ class DeviceStatus(_Message):
     """What a vehicle reports as its status (the API's status and battery-info fields)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-    locked: bool
-    lock_voltage: int = Field(alias="lockVoltage")
-    network_signal: int = Field(alias="networkSignal")
-    charging: bool
-    power_percent: int = Field(alias="powerPercent")
-    speed_mode: int = Field(alias="speedMode")
-    speed: int
-    odometer: int
-    remaining_range: int = Field(alias="remainingRange")
-    total_riding_secs: int = Field(alias="totalRidingSecs")
-    status_utc_time: int = Field(alias="statusUtcTime")
-    driving_voltage: int = Field(alias="drivingVoltage")
-    current_power: int = Field(alias="currentPower")
-    iot_percent: int = Field(alias="iotPercent")
-    iot_voltage: int = Field(alias="iotVoltage")
-    battery_data: list[BatteryPack] = Field(alias="batteryData")
+    locked: StrictBool
+    lock_voltage: Int64 = Field(alias="lockVoltage")
+    network_signal: Int64 = Field(alias="networkSignal")
+    charging: StrictBool
+    power_percent: Int64 = Field(alias="powerPercent")
+    speed_mode: Int64 = Field(alias="speedMode")
+    speed: Int64
+    odometer: Count
+    remaining_range: Int64 = Field(alias="remainingRange")
+    total_riding_secs: Count = Field(alias="totalRidingSecs")
+    status_utc_time: Count = Field(alias="statusUtcTime")
+    driving_voltage: Int64 = Field(alias="drivingVoltage")
+    current_power: Int64 = Field(alias="currentPower")
+    iot_percent: Int64 = Field(alias="iotPercent")
+    iot_voltage: Int64 = Field(alias="iotVoltage")
+    battery_data: list[DeviceBatteryPack] = Field(alias="batteryData", max_length=MAX_BATTERY_PACKS)
 
 
 class DeviceLocation(_Message):
@@ -126,19 +150,19 @@ class DeviceLocation(_Message):
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
     location_status: Literal["valid", "invalid"] = Field(alias="locationStatus")
-    latitude: float
-    longitude: float
-    satellite_number: int = Field(alias="satelliteNumber")
-    hdop: float
-    altitude: float
-    gps_utc_time: int = Field(alias="gpsUtcTime")
+    latitude: Finite = Field(ge=-90, le=90)
+    longitude: Finite = Field(ge=-180, le=180)
+    satellite_number: Count = Field(alias="satelliteNumber")
+    hdop: Finite = Field(ge=0)
+    altitude: Finite
+    gps_utc_time: Count = Field(alias="gpsUtcTime")
 
 
 class Presence(_Message):
     """Whether a vehicle's session is live: published retained on connect, and as its will."""
 
-    online: bool
-    t: int
+    online: StrictBool
+    t: Count
     """Epoch milliseconds of the change; the will, set up once per session object, carries
     the time that object was made, so a goodbye and a will can be told apart."""
 
@@ -148,9 +172,9 @@ class DeviceEvent(_Message):
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
     kind: Literal["alert", "fault"]
-    code: int
+    code: Count
     status: Literal[0, 1]
-    status_utc_time: int = Field(alias="statusUtcTime")
+    status_utc_time: Count = Field(alias="statusUtcTime")
 
 
 SETTING_GROUPS: dict[CommandName, str] = {

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
+from segway_gateway.clock import system_clock
 from segway_gateway.contract.device import (
     QOS,
     TOPIC_ROOT,
@@ -32,6 +33,7 @@ from segway_gateway.contract.device import (
 )
 from segway_gateway.devicelink.backoff import Backoff
 from segway_gateway.devicelink.base import LinkError, TelemetrySink
+from segway_gateway.devicelink.guard import INVALID, DeviceGuard
 from segway_gateway.devicelink.memory import NullSink
 from segway_gateway.devicelink.mqtt_session import Broker, MqttSession
 
@@ -84,12 +86,13 @@ class MqttLink:
         gateway_id: str | None = None,
         share_group: str | None = None,
         backoff: Backoff | None = None,
+        guard: DeviceGuard | None = None,
     ) -> None:
         self.gateway_id = gateway_id or uuid.uuid4().hex[:12]
+        self.guard = guard or DeviceGuard(system_clock)
         self._sink: TelemetrySink = NullSink()
         self.refuse_sends_to: set[str] = set()
         """Fault injection: commands to these vehicles fail to be handed over (15303)."""
-        self._bad_senders: set[str] = set()
         self._lost = False
         share = f"$share/{share_group}/" if share_group else ""
         subscriptions = [(f"{share}{TOPIC_ROOT}/+/{kind.value}", QOS[kind]) for kind in _TELEMETRY]
@@ -153,17 +156,12 @@ class MqttLink:
         dispatch = _DISPATCH.get(kind)
         if dispatch is None or (not payload and kind != Topic.PRESENCE.value):
             return  # unknown kind, or a retained report being cleared
+        if not self.guard.admit(iot_code, topic_name, len(payload)):
+            return
         try:
             dispatch(self._sink, iot_code, payload)
         except (ValidationError, ValueError) as err:
-            self._complain(iot_code, topic_name, err)
-
-    def _complain(self, iot_code: str, topic_name: str, err: Exception) -> None:
-        """Log a vehicle's first malformed message, not each of them."""
-        if iot_code not in self._bad_senders:
-            self._bad_senders.add(iot_code)
-            first_line = str(err).splitlines()[0]
-            log.warning("dropping malformed message on %s: %s", topic_name, first_line)
+            self.guard.refuse(iot_code, INVALID, f"{topic_name}: {_first_error(err)}")
 
     def _up(self) -> None:
         """Connected (subscriptions are on their way): after an outage, forget who was
@@ -181,6 +179,15 @@ class MqttLink:
         if not self._lost:
             self._lost = True
             log.warning("device link: lost %s; reconnecting with back-off", self._session.broker)
+
+
+def _first_error(err: Exception) -> str:
+    """What was wrong, in one line: the first field's error, without the input echoed."""
+    if isinstance(err, ValidationError):
+        first = err.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        return f"{where}: {first['msg']}"
+    return str(err).splitlines()[0]
 
 
 def _log_late_refusal(opening: asyncio.Task[None]) -> None:

@@ -199,6 +199,10 @@ class MqttSession:
         self.published += 1
         return True
 
+    async def delivered(self) -> None:
+        """Return once the broker has acknowledged every QoS 1 message published so far."""
+        await self._client._persistent_storage.wait_empty()
+
     async def close(self, last_words: tuple[str, bytes] | None = None) -> None:
         """Publish `last_words` (retained) if connected, then disconnect for good, also
         while a connection or a reconnect is under way."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segway_gateway.contract.regions import Region
+from segway_gateway.devicelink.guard import DEFAULT_RATE
 from segway_gateway.sim.city import SHENZHEN, City
 
 DEFAULT_HOST = "127.0.0.1"
@@ -51,3 +52,6 @@ class GatewayConfig:
     push_retention_days: float = 30.0
     """Delivered pushes (and their delivery log) older than this are deleted, hourly;
     0 keeps them all. Dead pushes stay until replayed or pruned (`push prune --dead`)."""
+    vehicle_rate: float = DEFAULT_RATE
+    """Messages a second one vehicle may send over the broker, after a burst of
+    DEFAULT_BURST; beyond that they are dropped unread (devicelink/guard.py)."""

@@ -8,6 +8,7 @@ import logging
 
 from segway_gateway.clock import Clock, system_clock
 from segway_gateway.devicelink.base import DeviceLink, DevicePort
+from segway_gateway.devicelink.guard import DeviceGuard
 from segway_gateway.devicelink.memory import MemoryLink
 from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
 from segway_gateway.devicelink.mqtt_gateway import MqttLink
@@ -39,7 +40,9 @@ class Gateway:
         self.db = Database(config.db_url)
         key = load_key(config.key_file)
         self.tokens = TokenService(self.db.tokens, self.db.platforms, key, clock, config.token_ttl)
-        self.link, self._port = _device_link(config, key, clock)
+        self.guard = DeviceGuard(clock, config.vehicle_rate) if config.broker else None
+        """What vehicles send over the broker passes it; in process, the vehicles are ours."""
+        self.link, self._port = _device_link(config, key, clock, self.guard)
         self.fleet = FleetService(self.db, self.link, clock, config.command_timeout)
         self.pushes = PushDispatcher(self.db, key, self.fleet.push_doorbell, clock)
         self._pushing: asyncio.Task[None] | None = None
@@ -143,14 +146,18 @@ class Gateway:
             )
 
 
-def _device_link(config: GatewayConfig, key: bytes, clock: Clock) -> tuple[DeviceLink, DevicePort]:
+def _device_link(
+    config: GatewayConfig, key: bytes, clock: Clock, guard: DeviceGuard | None
+) -> tuple[DeviceLink, DevicePort]:
     """The gateway's link and the port its simulated vehicles (if any) connect through."""
     if config.broker is None:
         memory = MemoryLink()
         return memory, memory
     broker = Broker.from_url(config.broker)
     link = MqttLink(
-        broker.login(GATEWAY_USER, gateway_password(key)), share_group=config.share_group
+        broker.login(GATEWAY_USER, gateway_password(key)),
+        share_group=config.share_group,
+        guard=guard,
     )
     return link, MqttPort(broker, key, clock)
 

@@ -17,13 +17,13 @@ from segway_gateway.contract.device import (
     SETTING_GROUPS,
     Command,
     CommandName,
+    DeviceBatteryPack,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
     Reply,
     merge_setting,
 )
-from segway_gateway.contract.models import BatteryPack
 from segway_gateway.sim import physics, settings
 from segway_gateway.sim.city import City
 from segway_gateway.sim.fault_codes import FaultCode
@@ -328,7 +328,7 @@ class SimVehicle:
             iot_percent=round(s.iot_percent),
             iot_voltage=iot_voltage,
             battery_data=[
-                BatteryPack(
+                DeviceBatteryPack(
                     battery_port=port,
                     battery_percent=percent,
                     battery_voltage=voltage,

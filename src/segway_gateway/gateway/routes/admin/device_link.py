@@ -20,6 +20,7 @@ async def link_status(_request: Request, gateway: Gateway) -> Response:
             "connected": gateway.link.connected,
             "vehiclesOnline": gateway.fleet.online_count(),
             "messagesReceived": gateway.fleet.received,
+            "messagesRefused": dict(gateway.guard.refused) if gateway.guard else {},
         },
     )
 
@@ -28,5 +29,5 @@ router.add_api_route(
     "/device-link",
     admin_endpoint(link_status),
     methods=["GET"],
-    summary="Device link: connected, vehicles online, messages received",
+    summary="Device link: connected, vehicles online, messages received and refused",
 )

@@ -1,0 +1,88 @@
+"""What the gateway takes from a vehicle: bounded in size and rate, refusals counted.
+
+Every message from the broker passes `admit` before it is parsed: one over
+MAX_PAYLOAD_BYTES, or beyond the vehicle's rate (a token bucket per vehicle:
+`burst` at once, `rate` a second after that), is dropped unread, so a flooding
+vehicle costs a dictionary look-up per message and never a parse or a database
+write. A message that does not validate is `refuse`d. Each refusal is counted by
+reason and logged at most once per vehicle per minute, with how many were
+refused meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from segway_gateway.clock import Clock
+from segway_gateway.contract.device import MAX_PAYLOAD_BYTES
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATE = 10.0
+"""Messages a second a vehicle may send, sustained (a riding C80 sends well under 1)."""
+DEFAULT_BURST = 100
+"""Messages a vehicle may send at once (a reconnect resends its kept events)."""
+LOG_EVERY_SECONDS = 60.0
+
+TOO_LARGE, TOO_FAST, INVALID = "too-large", "rate-limited", "invalid"
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class _Complaints:
+    logged_at: float
+    since: int = 0
+    """Refusals not logged since `logged_at`."""
+
+
+class DeviceGuard:
+    """Admits or refuses what vehicles publish, and keeps count."""
+
+    def __init__(
+        self, clock: Clock, rate: float = DEFAULT_RATE, burst: int = DEFAULT_BURST
+    ) -> None:
+        self._clock = clock
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, _Bucket] = {}
+        self._complaints: dict[str, _Complaints] = {}
+        self.refused: Counter[str] = Counter()
+        """Messages refused so far, by reason."""
+
+    def admit(self, iot_code: str, topic: str, size: int) -> bool:
+        """Whether a message of `size` bytes from this vehicle may be read."""
+        if size > MAX_PAYLOAD_BYTES:
+            self.refuse(iot_code, TOO_LARGE, f"{size} bytes on {topic}")
+            return False
+        now = self._clock.monotonic()
+        bucket = self._buckets.get(iot_code)
+        if bucket is None:
+            bucket = self._buckets[iot_code] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+        if bucket.tokens < 1:
+            self.refuse(iot_code, TOO_FAST, f"more than {self.rate:g} messages/s")
+            return False
+        bucket.tokens -= 1
+        return True
+
+    def refuse(self, iot_code: str, reason: str, detail: str) -> None:
+        """Count a refused message; log it unless this vehicle was logged within a minute."""
+        self.refused[reason] += 1
+        now = self._clock.monotonic()
+        complaints = self._complaints.get(iot_code)
+        if complaints is not None and now - complaints.logged_at < LOG_EVERY_SECONDS:
+            complaints.since += 1
+            return
+        earlier = ""
+        if complaints is not None and complaints.since:
+            earlier = f" ({complaints.since} more refused since the last line)"
+        log.warning("refused a message of vehicle %s: %s, %s%s", iot_code, reason, detail, earlier)
+        self._complaints[iot_code] = _Complaints(now)
