@@ -143,6 +143,15 @@ class DeviceStatus(_Message):
     iot_percent: Int64 = Field(alias="iotPercent")
     iot_voltage: Int64 = Field(alias="iotVoltage")
     battery_data: list[DeviceBatteryPack] = Field(alias="batteryData", max_length=MAX_BATTERY_PACKS)
+    reported_at: Count | None = Field(default=None, alias="reportedAt")
+    """When the vehicle made the report, epoch milliseconds (optional: a box that sends
+    only `statusUtcTime` is taken at the start of that second). Orders two reports of
+    one second."""
+
+    @property
+    def at_ms(self) -> int:
+        """When the report was made, epoch milliseconds."""
+        return self.reported_at if self.reported_at is not None else self.status_utc_time * 1000
 
 
 class DeviceLocation(_Message):
@@ -156,6 +165,13 @@ class DeviceLocation(_Message):
     hdop: Finite = Field(ge=0)
     altitude: Finite
     gps_utc_time: Count = Field(alias="gpsUtcTime")
+    reported_at: Count | None = Field(default=None, alias="reportedAt")
+    """When the vehicle took the fix, epoch milliseconds (optional, as for a status)."""
+
+    @property
+    def at_ms(self) -> int:
+        """When the fix was taken, epoch milliseconds."""
+        return self.reported_at if self.reported_at is not None else self.gps_utc_time * 1000
 
 
 class Presence(_Message):

@@ -44,7 +44,7 @@ class Gateway:
         """What vehicles send over the broker passes it; in process, the vehicles are ours."""
         self.link, self._port = _device_link(config, key, clock, self.guard)
         self.fleet = FleetService(self.db, self.link, clock, config.command_timeout)
-        self.pushes = PushDispatcher(self.db, key, self.fleet.push_doorbell, clock)
+        self.pushes = PushDispatcher(self.db, key, self.fleet.ingest.doorbell, clock)
         self._pushing: asyncio.Task[None] | None = None
         self.geofences = GeofenceIndex()
         self._geofences_loading = asyncio.Lock()
@@ -130,7 +130,7 @@ class Gateway:
         """Tokens of removed platforms go; pushes go where the platforms say now."""
         platforms = await self.db.platforms.list_all()
         self.tokens.retain_platforms({p.code for p in platforms})
-        self.fleet.push_targets = {p.code for p in platforms if p.push_url}
+        self.fleet.ingest.push_targets = {p.code for p in platforms if p.push_url}
         self.pushes.forget_targets()
 
     async def reload_geofences(self) -> None:

@@ -323,6 +323,7 @@ class SimVehicle:
             remaining_range=int(physics.remaining_range_m(s) / 10),
             total_riding_secs=int(s.riding_secs),
             status_utc_time=int(now),
+            reported_at=int(now * 1000),
             driving_voltage=voltage,
             current_power=physics.current_power_w(s, self.riding),
             iot_percent=round(s.iot_percent),
@@ -349,6 +350,7 @@ class SimVehicle:
             hdop=s.hdop,
             altitude=s.altitude,
             gps_utc_time=int(now),
+            reported_at=int(now * 1000),
         )
 
 

@@ -17,6 +17,7 @@ from segway_gateway.gateway.store.platforms import PlatformRepo
 from segway_gateway.gateway.store.sim import SimStateRepo
 from segway_gateway.gateway.store.tables import metadata
 from segway_gateway.gateway.store.tokens import TokenRepo
+from segway_gateway.gateway.store.upgrade import add_missing_columns
 from segway_gateway.gateway.store.vehicles import VehicleRepo
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -76,9 +77,10 @@ class Database:
         self.outbox = OutboxRepo(self.engine)
 
     async def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and add missing columns (idempotent)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            await conn.run_sync(add_missing_columns)
 
     async def close(self) -> None:
         await self.engine.dispose()

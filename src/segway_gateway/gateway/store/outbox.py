@@ -6,8 +6,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
@@ -100,10 +102,11 @@ class Replay:
 
 
 async def enqueue(conn: AsyncConnection, pushes: Sequence[NewPush]) -> None:
-    """Add pushes inside the caller's transaction (the one writing their cause)."""
+    """Add pushes inside the caller's transaction (the one writing their cause); one whose
+    eventId the outbox holds already (the same report again) is not added twice."""
     if pushes:
         await conn.execute(
-            insert(push_outbox),
+            _insert_new(conn),
             [
                 {
                     "event_id": p.event_id,
@@ -118,6 +121,13 @@ async def enqueue(conn: AsyncConnection, pushes: Sequence[NewPush]) -> None:
                 for p in pushes
             ],
         )
+
+
+def _insert_new(conn: AsyncConnection) -> Insert:
+    """An insert into the outbox that skips rows whose eventId is there already."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(push_outbox).on_conflict_do_nothing(index_elements=["event_id"])
+    return sqlite.insert(push_outbox).on_conflict_do_nothing(index_elements=["event_id"])
 
 
 class OutboxRepo:

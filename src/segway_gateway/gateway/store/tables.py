@@ -46,7 +46,14 @@ vehicles = Table(
     Column("status", JSON),
     Column("location", JSON),
     Column("settings", JSON, nullable=False),
+    Column("status_at", BigInteger),
+    Column("location_at", BigInteger),
+    Column("lock_at", BigInteger),
 )
+"""`status_at` and `location_at`: when the stored report was made (epoch ms, the
+vehicle's clock); a report not newer is not stored. `lock_at`: when a command answered 0
+last set `locked` (epoch ms, the gateway's clock); a report made before it does not
+change `locked` back."""
 
 tokens = Table(
     "tokens",

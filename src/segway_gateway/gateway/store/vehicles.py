@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from segway_gateway.contract.device import CommandName, merge_setting
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.outbox import NewPush, enqueue
@@ -30,11 +32,28 @@ class Vehicle:
 
 @dataclass(frozen=True)
 class VehicleState:
-    """The part of a vehicle that changes while it runs."""
+    """What queries answer from: the last status and fix stored, and the settings."""
 
     status: dict[str, Any] | None
     location: dict[str, Any] | None
     settings: dict[str, Any]
+
+
+ReportKind = Literal["status", "location"]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A status or a fix a vehicle reported, ready to be stored if it is newer."""
+
+    iot_code: str
+    kind: ReportKind
+    at_ms: int
+    """When the vehicle made it (epoch ms, its clock)."""
+    body: dict[str, Any]
+    """As the store keeps it: the device-link message, by alias."""
+    push: NewPush | None = None
+    """What it pushes once stored (None: its platform takes no pushes)."""
 
 
 class VehicleRepo:
@@ -87,18 +106,123 @@ class VehicleRepo:
         if result.rowcount == 0:
             raise NotFound(f"no vehicle {iot_code}")
 
-    async def save_states(
-        self, states: Mapping[str, VehicleState], pushes: Sequence[NewPush] = ()
-    ) -> None:
-        """Write the latest state of many vehicles, and the pushes it causes, in one
-        transaction: a push is never lost, nor sent for a state that was not kept."""
-        if not states and not pushes:
-            return
+    async def state(self, iot_code: str) -> VehicleState | None:
+        """The vehicle's stored state; None for an unregistered vehicle."""
+        query = select(vehicles.c.status, vehicles.c.location, vehicles.c.settings).where(
+            vehicles.c.iot_code == iot_code
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else VehicleState(row.status, row.location, row.settings)
+
+    async def apply_reports(
+        self, reports: Sequence[Report], events: Sequence[NewPush] = ()
+    ) -> list[Report]:
+        """Store each report newer than what its vehicle holds, and in the same transaction
+        the pushes of the reports stored and `events`; the reports stored.
+
+        A report not newer (the same one again, or an older one arriving late) is neither
+        stored nor pushed; an unregistered vehicle's reports are dropped. Rows are locked
+        and written in iotCode order, so writers on one database never deadlock.
+        """
+        if not reports and not events:
+            return []
         async with self._engine.begin() as conn:
-            await enqueue(conn, pushes)
-            for iot_code, state in states.items():
+            stored = await _store_newer(conn, reports)
+            await enqueue(conn, [r.push for r in stored if r.push is not None] + list(events))
+        return stored
+
+    async def apply_command(
+        self,
+        iot_code: str,
+        at_ms: int,
+        *,
+        locked: bool | None = None,
+        setting: tuple[CommandName, dict[str, Any]] | None = None,
+    ) -> None:
+        """Write what a command answered 0 changed: the lock state (reports made before
+        `at_ms` no longer change it back) and a setting, merged into the stored ones."""
+        async with self._engine.begin() as conn:
+            query = select(vehicles.c.status, vehicles.c.settings).where(
+                vehicles.c.iot_code == iot_code
+            )
+            row = (await conn.execute(_for_update(conn, query))).first()
+            if row is None:
+                return
+            values: dict[str, Any] = {}
+            if locked is not None:
+                values["lock_at"] = at_ms
+                if row.status is not None:
+                    values["status"] = {**row.status, "locked": locked}
+            if setting is not None:
+                values["settings"] = merge_setting(row.settings, *setting)
+            if values:
                 await conn.execute(
-                    update(vehicles)
-                    .where(vehicles.c.iot_code == iot_code)
-                    .values(status=state.status, location=state.location, settings=state.settings)
+                    update(vehicles).where(vehicles.c.iot_code == iot_code).values(**values)
                 )
+
+
+def _for_update(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
+    """`query` locking its rows on PostgreSQL (SQLite's writers take turns anyway)."""
+    return query.with_for_update() if conn.dialect.name == "postgresql" else query
+
+
+async def _store_newer(conn: AsyncConnection, reports: Sequence[Report]) -> list[Report]:
+    codes = sorted({report.iot_code for report in reports})
+    if not codes:
+        return []
+    query = (
+        select(
+            vehicles.c.iot_code,
+            vehicles.c.status,
+            vehicles.c.status_at,
+            vehicles.c.location,
+            vehicles.c.location_at,
+            vehicles.c.lock_at,
+        )
+        .where(vehicles.c.iot_code.in_(codes))
+        .order_by(vehicles.c.iot_code)
+    )
+    rows = {
+        row.iot_code: dict(row._mapping) for row in await conn.execute(_for_update(conn, query))
+    }
+    stored: list[Report] = []
+    for report in sorted(reports, key=lambda r: (r.iot_code, r.at_ms)):
+        row = rows.get(report.iot_code)
+        at = f"{report.kind}_at"
+        if row is None or (row[at] is not None and report.at_ms <= row[at]):
+            continue
+        row[report.kind], row[at] = _kept(report, row), report.at_ms
+        stored.append(report)
+    changed = sorted({report.iot_code for report in stored})
+    if changed:
+        await conn.execute(
+            update(vehicles)
+            .where(vehicles.c.iot_code == bindparam("code"))
+            .values(
+                status=bindparam("status"),
+                status_at=bindparam("status_at"),
+                location=bindparam("location"),
+                location_at=bindparam("location_at"),
+            ),
+            [
+                {
+                    "code": code,
+                    "status": rows[code]["status"],
+                    "status_at": rows[code]["status_at"],
+                    "location": rows[code]["location"],
+                    "location_at": rows[code]["location_at"],
+                }
+                for code in changed
+            ],
+        )
+    return stored
+
+
+def _kept(report: Report, row: dict[str, Any]) -> dict[str, Any]:
+    """The report as stored: a status made before the last command that set the lock
+    state keeps the lock state that command set."""
+    lock_at, status = row["lock_at"], row["status"]
+    if report.kind == "status" and lock_at is not None and report.at_ms <= lock_at and status:
+        return {**report.body, "locked": status["locked"]}
+    return report.body

@@ -67,7 +67,7 @@ async def replay(request: Request, gateway: Gateway) -> Response:
         raise ValueError("say which pushes: eventIds, dead, since or until")
     count = await gateway.db.outbox.replay(selection, int(gateway.clock() * 1000))
     if count:
-        gateway.fleet.push_doorbell.ring([code])
+        gateway.fleet.ingest.doorbell.ring([code])
     return answer(200, {"platform": code, "replayed": count})
 
 

@@ -26,6 +26,7 @@ from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.fleet import VehicleEntry
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
+from segway_gateway.gateway.store.vehicles import VehicleState
 
 log = logging.getLogger("segway_gateway.api")
 
@@ -65,6 +66,10 @@ class Call:
 
     async def vehicle(self, iot_code: str) -> VehicleEntry:
         return await self.gateway.fleet.vehicle(self.platform_code, iot_code)
+
+    async def state(self, entry: VehicleEntry) -> VehicleState:
+        """What the store holds of the vehicle now."""
+        return await self.gateway.fleet.state(entry)
 
     async def command(
         self, entry: VehicleEntry, name: CommandName, args: dict[str, Any] | None = None

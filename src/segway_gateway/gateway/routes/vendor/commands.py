@@ -33,12 +33,12 @@ def command_args(body: IotCodeRequest) -> dict[str, Any]:
     return body.model_dump(by_alias=True, exclude_none=True, exclude={"iot_code"})
 
 
-def refuse_lock_in_zone(call: Call, entry: VehicleEntry) -> None:
+async def refuse_lock_in_zone(call: Call, entry: VehicleEntry) -> None:
     """15996 if the vehicle's last known fix lies in one of its platform's no-parking zones.
 
     A vehicle that never reported a fix is not refused: nothing says where it is.
     """
-    fix = entry.location
+    fix = (await call.state(entry)).location
     if fix is None:
         return
     zone = call.gateway.geofences.zone_at(entry.platform_code, fix["longitude"], fix["latitude"])
@@ -46,7 +46,7 @@ def refuse_lock_in_zone(call: Call, entry: VehicleEntry) -> None:
         raise ApiError(Code.LOCK_GEOFENCE, f"{entry.iot_code} is in no-parking zone {zone.name}")
 
 
-_CHECKS: dict[CommandName, Callable[[Call, VehicleEntry], None]] = {
+_CHECKS: dict[CommandName, Callable[[Call, VehicleEntry], Awaitable[None]]] = {
     CommandName.LOCK: refuse_lock_in_zone,
 }
 """What the gateway itself refuses before a command is sent to the vehicle."""
@@ -61,7 +61,7 @@ def _command_handler(
         body = await call.body(model)
         entry = await call.vehicle(body.iot_code)
         if check is not None:
-            check(call, entry)
+            await check(call, entry)
         await call.command(entry, name, command_args(body))
 
     return handle

@@ -33,15 +33,17 @@ def _wire(answer: BaseModel) -> dict[str, Any]:
     return answer.model_dump(by_alias=True, mode="json")
 
 
-def _reported_status(entry: VehicleEntry) -> dict[str, Any]:
-    if entry.status is None:
+async def _reported_status(call: Call, entry: VehicleEntry) -> dict[str, Any]:
+    """The last status the vehicle reported (as the store holds it), or 15301."""
+    reported = (await call.state(entry)).status
+    if reported is None:
         raise ApiError(Code.DEVICE_OFFLINE, "the vehicle never reported")
-    return entry.status
+    return reported
 
 
 async def status(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(call.query_iot_code())
-    reported = _reported_status(entry)
+    reported = await _reported_status(call, entry)
     answer = {**reported, "iotCode": entry.iot_code, "online": entry.online}
     return _wire(StatusData.model_validate(answer))
 
@@ -66,16 +68,17 @@ async def location(call: Call) -> dict[str, Any]:
             raise ApiError(Code.NO_LOCATION, "the vehicle has no valid fix")
         call.gateway.fleet.on_location(entry.iot_code, fix)
         reported = fix.model_dump(by_alias=True)
-    elif entry.location is None:
-        raise ApiError(Code.NO_LOCATION)
     else:
-        reported = entry.location
+        stored = (await call.state(entry)).location
+        if stored is None:
+            raise ApiError(Code.NO_LOCATION)
+        reported = stored
     return _wire(LocationData.model_validate({**reported, "iotCode": entry.iot_code}))
 
 
 async def battery_info(call: Call) -> dict[str, Any]:
     entry = await call.vehicle(call.query_iot_code())
-    reported = _reported_status(entry)
+    reported = await _reported_status(call, entry)
     answer = BatteryInfoData(
         iot_code=entry.iot_code,
         charging=reported["charging"],

@@ -1,0 +1,212 @@
+"""Reports and events from vehicles into the store, in batches, with the pushes they cause.
+
+Whichever instance takes a report off the device link writes it here, so every
+instance reads it from the store. A batch is one transaction: the reports newer than
+what their vehicles hold, and the pushes of those and of the events, whose eventIds
+are derived from the reports (`push/forms.py`): a report seen twice is stored and
+pushed once. The writer commits BATCH_DELAY after the first report of a batch (the
+reports that arrive meanwhile go along), and at least every FLUSH_SECONDS.
+
+One vehicle's row cannot fail another's: a batch the store refuses is written again
+vehicle by vehicle, and only the vehicle whose write fails loses its reports (logged).
+A batch that meets a deadlock or a serialization failure is simply tried again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.exc import DBAPIError
+
+from segway_gateway.clock import Clock
+from segway_gateway.contract.device import DeviceEvent, DeviceLocation, DeviceStatus
+from segway_gateway.contract.pushes import PushEvent
+from segway_gateway.gateway.periodic import every
+from segway_gateway.gateway.push.doorbell import Doorbell
+from segway_gateway.gateway.push.forms import event_push, location_push, outgoing, status_push
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.outbox import NewPush
+from segway_gateway.gateway.store.vehicles import Report
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 1.0
+BATCH_DELAY = 0.05
+"""How long the first report of a batch waits for others to share its transaction."""
+RETRIES = 3
+_RETRYABLE_STATES = {"40001", "40P01"}
+"""PostgreSQL's serialization failure and deadlock: the transaction may simply run again."""
+
+
+class Owner(Protocol):
+    """The registered vehicle a report is about, as the fleet service knows it."""
+
+    platform_code: str
+    online: bool
+
+
+class Owners(Protocol):
+    def entry(self, iot_code: str) -> Owner | None: ...
+
+
+@dataclass
+class _Batch:
+    reports: dict[str, list[Report]] = field(default_factory=lambda: defaultdict(list))
+    events: dict[str, list[NewPush]] = field(default_factory=lambda: defaultdict(list))
+
+    def __bool__(self) -> bool:
+        return bool(self.reports or self.events)
+
+    def vehicles(self) -> list[str]:
+        return sorted(self.reports.keys() | self.events.keys())
+
+    def of(self, iot_code: str) -> _Batch:
+        one = _Batch()
+        if iot_code in self.reports:
+            one.reports[iot_code] = self.reports[iot_code]
+        if iot_code in self.events:
+            one.events[iot_code] = self.events[iot_code]
+        return one
+
+    def merge_into(self, later: _Batch) -> None:
+        """Put this (unwritten) batch back in front of `later`."""
+        for iot_code, reports in self.reports.items():
+            later.reports[iot_code][:0] = reports
+        for iot_code, events in self.events.items():
+            later.events[iot_code][:0] = events
+
+
+class Ingest:
+    """Takes reports and events as they come, writes them in batches."""
+
+    def __init__(self, db: Database, clock: Clock, owners: Owners) -> None:
+        self._db = db
+        self._clock = clock
+        self._owners = owners
+        self.push_targets: set[str] = set()
+        """Platforms with a push URL: their vehicles' reports become pushes."""
+        self.doorbell = Doorbell(clock)
+        """Rung with the platforms of the pushes a batch wrote (the dispatcher waits on it)."""
+        self._batch = _Batch()
+        self._waiting = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._writer = asyncio.create_task(
+            every(
+                FLUSH_SECONDS,
+                self.flush,
+                "writing vehicle reports",
+                self._clock,
+                hurry=self._waiting,
+                hurried=BATCH_DELAY,
+            ),
+            name="ingest",
+        )
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        await self.flush()
+
+    def status(self, iot_code: str, status: DeviceStatus) -> None:
+        owner = self._owners.entry(iot_code)
+        if owner is None:
+            return
+        push = status_push(iot_code, owner.platform_code, owner.online, status)
+        body = status.model_dump(by_alias=True, mode="json")
+        self._add(Report(iot_code, "status", status.at_ms, body, self._outgoing(push)))
+
+    def location(self, iot_code: str, location: DeviceLocation) -> None:
+        owner = self._owners.entry(iot_code)
+        if owner is None:
+            return
+        push = self._outgoing(location_push(iot_code, owner.platform_code, location))
+        if location.location_status == "valid":
+            body = location.model_dump(by_alias=True, mode="json")
+            self._add(Report(iot_code, "location", location.at_ms, body, push))
+        elif push is not None:  # an invalid fix is pushed (the document says so), not kept
+            self._batch.events[iot_code].append(push)
+            self._waiting.set()
+
+    def event(self, iot_code: str, event: DeviceEvent) -> None:
+        owner = self._owners.entry(iot_code)
+        if owner is None:
+            return
+        push = self._outgoing(event_push(iot_code, owner.platform_code, event))
+        if push is not None:
+            self._batch.events[iot_code].append(push)
+            self._waiting.set()
+
+    def _outgoing(self, push: PushEvent) -> NewPush | None:
+        if push.platform_code not in self.push_targets:
+            return None
+        return outgoing(push, self._clock())
+
+    def _add(self, report: Report) -> None:
+        self._batch.reports[report.iot_code].append(report)
+        self._waiting.set()
+
+    async def flush(self) -> None:
+        """Write what came in since the last flush; on failure keep it for the next one
+        (cancelled by a stop too: `stop` flushes once more)."""
+        batch, self._batch = self._batch, _Batch()
+        if not batch:
+            return
+        try:
+            await self._write(batch)
+        except BaseException:
+            batch.merge_into(self._batch)
+            raise
+
+    async def _write(self, batch: _Batch) -> None:
+        try:
+            platforms = await self._retried(batch)
+        except DBAPIError as err:
+            if len(batch.vehicles()) == 1:
+                raise
+            log.warning(
+                "a batch of %d vehicles failed (%s); writing them one by one",
+                len(batch.vehicles()),
+                _first_line(err),
+            )
+            platforms = set()
+            for iot_code in batch.vehicles():
+                try:
+                    platforms |= await self._retried(batch.of(iot_code))
+                except DBAPIError as one:
+                    log.error("dropped the reports of vehicle %s: %s", iot_code, _first_line(one))
+        if platforms:
+            self.doorbell.ring(platforms)
+
+    async def _retried(self, batch: _Batch) -> set[str]:
+        """Write a batch, again after a deadlock or serialization failure; the platforms
+        of the pushes it wrote."""
+        reports = [report for reports in batch.reports.values() for report in reports]
+        events = [push for pushes in batch.events.values() for push in pushes]
+        for attempt in range(1, RETRIES + 1):
+            try:
+                stored = await self._db.vehicles.apply_reports(reports, events)
+            except DBAPIError as err:
+                if _sqlstate(err) not in _RETRYABLE_STATES or attempt == RETRIES:
+                    raise
+                continue
+            pushed = [r.push for r in stored if r.push is not None] + events
+            return {push.platform_code for push in pushed}
+        raise AssertionError("unreachable")
+
+
+def _sqlstate(err: DBAPIError) -> str | None:
+    state = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
