@@ -1,4 +1,4 @@
-"""Fixtures: one real gateway on loopback per module that asks for it, and tokens."""
+"""Fixtures: one real gateway on loopback for the session, tokens, and clients of its APIs."""
 
 from __future__ import annotations
 
@@ -69,20 +69,36 @@ def get_token(base_url: str, client_id: str = PLATFORM, secret: str = DOC_SECRET
     return token
 
 
+def api_client(base_url: str, client_id: str = PLATFORM, secret: str = DOC_SECRET) -> httpx.Client:
+    """An HTTP client of the vendor API at `base_url`, authorised as `client_id`."""
+    headers = {"Authorization": f"bearer {get_token(base_url, client_id, secret)}"}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+
+def admin_client(base_url: str) -> httpx.Client:
+    """An HTTP client of the admin API (`/admin/v1`) of the gateway at `base_url`."""
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return httpx.Client(base_url=f"{base_url}/admin/v1", headers=headers, timeout=30)
+
+
 @pytest.fixture(scope="session")
 def api(server: RunningGateway) -> Iterator[httpx.Client]:
     """An HTTP client authorised as PLATFORM."""
-    headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with api_client(server.base_url) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def other_api(server: RunningGateway) -> Iterator[httpx.Client]:
     """An HTTP client authorised as OTHER_PLATFORM."""
-    token = get_token(server.base_url, OTHER_PLATFORM, OTHER_SECRET)
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with api_client(server.base_url, OTHER_PLATFORM, OTHER_SECRET) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin(server: RunningGateway) -> Iterator[httpx.Client]:
+    """An HTTP client of the shared gateway's admin API, with its token."""
+    with admin_client(server.base_url) as client:
         yield client
 
 
