@@ -49,6 +49,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]
 _fresh_vehicles = (str(FIRST_VEHICLE + n) for n in itertools.count())
 
 
+@pytest.fixture(scope="module")
+def clocked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """A gateway of the module's own, for tests that move its clock (`clock.advance`).
+
+    The shared `server`'s clock is never moved, so any test may compare its times with
+    the wall clock.
+    """
+    yield from running(
+        tmp_path_factory.mktemp("clocked"), SEED, command_timeout=5.0, admin_token=ADMIN_TOKEN
+    )
+
+
+@pytest.fixture(scope="module")
+def clocked_api(clocked_server: RunningGateway) -> Iterator[httpx.Client]:
+    """An HTTP client authorised as PLATFORM on `clocked_server`."""
+    with api_client(clocked_server.base_url) as client:
+        yield client
+
+
 @pytest.fixture
 def vehicle() -> str:
     """An active vehicle of PLATFORM no other test has touched (locked, online)."""

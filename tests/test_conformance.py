@@ -68,9 +68,8 @@ def is_number(value: object) -> bool:
 
 
 def now_ms() -> int:
-    """The wall clock, which the envelope's `t` is read from (contract/envelope.py); what
-    the vehicles report is on the gateway's clock (`server.clock`), which other tests of
-    the session may have moved ahead."""
+    """The wall clock: the envelope's `t` is read from the gateway's clock, and the shared
+    gateway's clock is never moved (tests that move time use a gateway of their own)."""
     return time.time_ns() // 1_000_000
 
 
