@@ -8,20 +8,24 @@ credentials and ACL, and can stop and restart it without disturbing anyone.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
+import random
 import shutil
 import socket
 import subprocess
-import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from segway_gateway.contract.device import TOPIC_ROOT
 from segway_gateway.devicelink.mosquitto import write_broker_files
-from tests.harness import free_port
+from segway_gateway.devicelink.mqtt_session import Broker, MqttSession
+from tests.harness import eventually, eventually_async, free_port
 from tests.processes import require_service
 
 SHARED_HOST, SHARED_PORT = "127.0.0.1", 1883
@@ -69,11 +73,15 @@ class PrivateBroker:
             self._process = subprocess.Popen(
                 [self._binary, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _accepts(self.port):
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mosquitto did not start:\n{self.log()}")
-            time.sleep(0.1)
+        process = self._process
+        eventually(
+            lambda: process.poll() is not None or _accepts(self.port),
+            "mosquitto accepting connections",
+            START_TIMEOUT,
+            self.log,
+        )
+        if process.poll() is not None:
+            pytest.fail(f"mosquitto exited with {process.returncode}:\n{self.log()}")
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -103,3 +111,33 @@ def private_broker(
         yield broker
     finally:
         broker.stop()
+
+
+Message = tuple[str, bytes, int, bool]
+"""What a test publishes: topic, payload, QoS, retained."""
+
+
+async def publish_all(address: Broker, messages: Iterable[Message]) -> None:
+    """Publish `messages` in one session and close it once the broker has taken them all.
+
+    The last message is a fence on a topic of the session's own: a broker handles one
+    client's messages in order, so the fence coming back means that every message before
+    it was handled (a retained one stored); a session closed before that may take the
+    last ones with it.
+    """
+    fence = f"{TOPIC_ROOT}/test-fence/{uuid.uuid4().hex}"
+    fenced: list[str] = []
+    session = MqttSession(
+        address,
+        f"test-publisher-{random.randrange(10**9)}",
+        lambda topic, _payload: fenced.append(topic),
+        [(fence, 1)],
+    )
+    await asyncio.wait_for(session.open(), 30)
+    try:
+        for topic, payload, qos, retain in messages:
+            assert session.publish(topic, payload, qos=qos, retain=retain)
+        assert session.publish(fence, b"fence", qos=1)
+        await eventually_async(lambda: fence in fenced, "the broker handling every message")
+    finally:
+        await session.close()

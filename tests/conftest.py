@@ -1,4 +1,4 @@
-"""Fixtures: one real gateway on loopback per module that asks for it, and tokens."""
+"""Fixtures: one real gateway on loopback for the session, tokens, and clients of its APIs."""
 
 from __future__ import annotations
 
@@ -49,6 +49,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]
 _fresh_vehicles = (str(FIRST_VEHICLE + n) for n in itertools.count())
 
 
+@pytest.fixture(scope="module")
+def clocked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """A gateway of the module's own, for tests that move its clock (`clock.advance`).
+
+    The shared `server`'s clock is never moved, so any test may compare its times with
+    the wall clock.
+    """
+    yield from running(
+        tmp_path_factory.mktemp("clocked"), SEED, command_timeout=5.0, admin_token=ADMIN_TOKEN
+    )
+
+
+@pytest.fixture(scope="module")
+def clocked_api(clocked_server: RunningGateway) -> Iterator[httpx.Client]:
+    """An HTTP client authorised as PLATFORM on `clocked_server`."""
+    with api_client(clocked_server.base_url) as client:
+        yield client
+
+
 @pytest.fixture
 def vehicle() -> str:
     """An active vehicle of PLATFORM no other test has touched (locked, online)."""
@@ -69,20 +88,36 @@ def get_token(base_url: str, client_id: str = PLATFORM, secret: str = DOC_SECRET
     return token
 
 
+def api_client(base_url: str, client_id: str = PLATFORM, secret: str = DOC_SECRET) -> httpx.Client:
+    """An HTTP client of the vendor API at `base_url`, authorised as `client_id`."""
+    headers = {"Authorization": f"bearer {get_token(base_url, client_id, secret)}"}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+
+def admin_client(base_url: str) -> httpx.Client:
+    """An HTTP client of the admin API (`/admin/v1`) of the gateway at `base_url`."""
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return httpx.Client(base_url=f"{base_url}/admin/v1", headers=headers, timeout=30)
+
+
 @pytest.fixture(scope="session")
 def api(server: RunningGateway) -> Iterator[httpx.Client]:
     """An HTTP client authorised as PLATFORM."""
-    headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with api_client(server.base_url) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def other_api(server: RunningGateway) -> Iterator[httpx.Client]:
     """An HTTP client authorised as OTHER_PLATFORM."""
-    token = get_token(server.base_url, OTHER_PLATFORM, OTHER_SECRET)
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
+    with api_client(server.base_url, OTHER_PLATFORM, OTHER_SECRET) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin(server: RunningGateway) -> Iterator[httpx.Client]:
+    """An HTTP client of the shared gateway's admin API, with its token."""
+    with admin_client(server.base_url) as client:
         yield client
 
 

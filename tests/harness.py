@@ -11,13 +11,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import httpx
 import uvicorn
 
 from segway_gateway.clock import JumpClock
+from segway_gateway.contract.codes import Code
 from segway_gateway.gateway.app import create_app
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import hash_secret
@@ -26,20 +29,151 @@ from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.vehicles import Vehicle
 from segway_gateway.sim.faults import Fault
+from segway_gateway.sim.vehicle import SimVehicle
 
 T = TypeVar("T")
 
 DOC_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 WAIT = 60.0
 """Seconds a test waits for something to happen before it fails."""
+POLL = 0.05
+"""Seconds between two looks at something a test waits for."""
+
+STATUS = "/api/v2/vehicle/query/current/status"
+LOCATION = "/api/v2/vehicle/query/current/location"
+UNLOCK = "/api/v2/vehicle/control/unlock"
+LOCK = "/api/v2/vehicle/control/lock"
+ENVELOPE_KEYS = {"code", "msg", "data", "t", "opId"}
 
 
-def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+# Waiting -------------------------------------------------------------------
+
+
+def eventually(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = WAIT,
+    detail: Callable[[], str] | None = None,
+) -> None:
+    """Poll `condition` until it holds; fail naming `what` (and `detail()`, say a log)
+    after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.2)
+        _check(deadline, what, timeout, detail)
+        time.sleep(POLL)
+
+
+async def eventually_async(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = WAIT,  # noqa: ASYNC109 (the same arguments as `eventually`)
+    detail: Callable[[], str] | None = None,
+) -> None:
+    """`eventually` inside a coroutine: the event loop runs on while it waits."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        _check(deadline, what, timeout, detail)
+        await asyncio.sleep(POLL)
+
+
+def _check(deadline: float, what: str, timeout: float, detail: Callable[[], str] | None) -> None:
+    if time.monotonic() >= deadline:
+        more = f":\n{detail()}" if detail is not None else ""
+        raise AssertionError(f"{what} did not happen within {timeout} s{more}")
+
+
+# Reading answers -----------------------------------------------------------
+
+
+def code_of(response: httpx.Response) -> int:
+    """The result code of an API answer, checked to be one: HTTP 200, JSON, the whole
+    envelope, and the document's `msg` for its code (a success says "Success", or
+    "success" on the queries NOTES.md lists; test_conformance holds each to its own)."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json", response.headers
+    body = response.json()
+    assert set(body) >= ENVELOPE_KEYS, body
+    code = Code(body["code"])
+    expected = {code.message} if code else {"Success", "success"}
+    assert body["msg"] in expected, body
+    return int(code)
+
+
+def command_code(api: httpx.Client, path: str, iot_code: str) -> int:
+    """POST a command for one vehicle (`{"iotCode": …}`); the answer's result code."""
+    return code_of(api.post(path, json={"iotCode": iot_code}))
+
+
+# Servers in a thread ---------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ThreadServer:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread of its own
+    with its own event loop."""
+
+    def __init__(self, app: Any, log_level: str = "warning") -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level=log_level)
+        )
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve()
+
+    def start(self) -> None:
+        self._thread.start()
+        eventually(
+            lambda: self._server.started or not self._thread.is_alive(), "the server starting"
+        )
+        if not self._server.started:
+            raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        """Ask uvicorn to shut down; it finishes the requests under way first."""
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's event loop and return its result."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+
+class Startable(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Startable)
+
+
+def started(server: S) -> Iterator[S]:
+    """`server`, started, until the generator ends; stopped then, whatever happened."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def serving_in_thread(app: Any, log_level: str = "warning") -> Iterator[ThreadServer]:
+    """`app` served in a thread while the block runs; its base URL is `.base_url`."""
+    yield from started(ThreadServer(app, log_level))
+
+
+# The gateway -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -48,12 +182,6 @@ class Seed:
 
     platforms: dict[str, str]
     vehicles: dict[str, tuple[str, bool]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def seed_database(url: str, seed: Seed) -> None:
@@ -73,29 +201,15 @@ class RunningGateway:
         self.clock = JumpClock()
         self.config = GatewayConfig(db_url=url, key_file=tmp / "gateway.key", **config)
         self.app = create_app(self.config, self.clock)
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        await self._server.serve()
+        self._server = ThreadServer(self.app)
+        self.port = self._server.port
+        self.base_url = self._server.base_url
 
     def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 60
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("gateway did not start")
-            time.sleep(0.02)
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
+        self._server.stop()
 
     @property
     def gateway(self) -> Gateway:
@@ -112,17 +226,17 @@ class RunningGateway:
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's event loop and return its result."""
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+        return self._server.run(coroutine)
 
-    def settle(self, seconds: float = 0.05) -> None:
-        """Let messages already published on the device link be delivered."""
-        time.sleep(seconds)
+    def sim_vehicle(self, iot_code: str) -> SimVehicle:
+        """The simulated vehicle (read it on the server's loop, with `call`, where it moves)."""
+        sim = self.gateway.sim
+        assert sim is not None, "this gateway simulates no fleet"
+        return sim.vehicle(iot_code)
 
     def sim_settings(self, iot_code: str) -> dict[str, Any]:
         """The settings a simulated vehicle holds (what its commands changed)."""
-        assert self.gateway.sim is not None
-        settings: dict[str, Any] = self.gateway.sim.vehicle(iot_code).state.settings
+        settings: dict[str, Any] = self.sim_vehicle(iot_code).state.settings
         return settings
 
     def faults(self) -> Iterator[Callable[[str, Fault], None]]:
@@ -152,9 +266,6 @@ class RunningGateway:
 
 
 def running(tmp: Path, seed: Seed, **config: Any) -> Iterator[RunningGateway]:
-    server = RunningGateway(tmp, seed, **config)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    """For a fixture (`yield from`) or a `for` block: a gateway seeded with `seed`, on
+    `config`, started, and stopped at the end."""
+    yield from started(RunningGateway(tmp, seed, **config))

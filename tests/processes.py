@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.harness import free_port
+from tests.harness import eventually, free_port
 
 GATEWAY = Path(sys.executable).parent / "segway-gateway"
 CLI_TIMEOUT = 300
@@ -46,12 +47,15 @@ def cli(
     db: str | None = None,
     stdin: str | None = None,
     env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `segway-gateway ARGS [--db DB]`, feeding it `stdin`, with `env` added to the
-    environment, and capture what it printed."""
+    """Run `segway-gateway ARGS [--db DB]` (in `cwd`, where it finds the gateway key under
+    var/), feeding it `stdin`, with `env` added to the environment, and capture what it
+    printed."""
     argv = [str(GATEWAY), *args, *(["--db", db] if db is not None else [])]
     return subprocess.run(
         argv,
+        cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
@@ -95,39 +99,58 @@ START_TIMEOUT = 600.0
 STOP_TIMEOUT = 120.0
 
 
-class ServeProcess:
-    """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`."""
+def answers(url: str) -> int | None:
+    """The HTTP status `url` answers a GET with; None while nothing answers there."""
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.TransportError:
+        return None
 
-    def __init__(self, db_url: str, cwd: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = cwd / f"serve-{self.port}.log"
-        argv = [str(GATEWAY), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
+class BackgroundProcess:
+    """A `segway-gateway` command running in `cwd`, its output in a log file there."""
+
+    def __init__(
+        self, name: str, args: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.log_path = cwd / f"{name}-{free_port()}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [*argv, "--db", db_url, *extra],
+                [str(GATEWAY), *args],
                 cwd=cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=cli_env(),
+                env={**cli_env(), **(env or {})},
             )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_until(self, ready: Callable[[], bool], what: str, timeout: float) -> None:
+        """Wait until `ready()`; fail with the log if the process exits first or it
+        takes longer than `timeout` seconds."""
+        eventually(lambda: self.process.poll() is not None or ready(), what, timeout, self.log)
+        if self.process.poll() is not None:
+            pytest.fail(f"exited with {self.process.returncode} before {what}:\n{self.log()}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+
+class ServeProcess(BackgroundProcess):
+    """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`."""
+
+    def __init__(self, db_url: str, cwd: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url]
+        super().__init__("serve", [*args, *extra], cwd)
+
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer /healthz in {START_TIMEOUT} s:\n{self.log()}")
-            time.sleep(0.5)
+        healthy = f"{self.base_url}/healthz"
+        self.wait_until(lambda: answers(healthy) == 200, "serve answering /healthz", START_TIMEOUT)
 
     def stop(self) -> None:
         """SIGTERM, wait for the exit, and check the shutdown was graceful.
@@ -142,11 +165,6 @@ class ServeProcess:
         assert status in (0, -signal.SIGTERM), f"exit status {status}:\n{log}"
         assert "Application shutdown complete" in log, log
 
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-
 
 @contextmanager
 def serving(db_url: str, cwd: Path, *extra: str) -> Iterator[ServeProcess]:
@@ -157,3 +175,44 @@ def serving(db_url: str, cwd: Path, *extra: str) -> Iterator[ServeProcess]:
         yield server
     finally:
         server.kill()
+
+
+class PushListener(BackgroundProcess):
+    """`segway-gateway push listen` (`extra` are more of its flags) on a free loopback
+    port, run in `cwd`; what it printed is in its log."""
+
+    def __init__(self, cwd: Path, *extra: str, env: Mapping[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        args = ["push", "listen", "--port", str(self.port), *extra]
+        super().__init__("listen", args, cwd, env)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def wait_ready(self) -> None:
+        self.wait_until(lambda: answers(self.base_url) is not None, "push listen answering", 120)
+
+    def printed(self) -> list[dict[str, Any]]:
+        """The pushes it printed with --json, accepted or refused, each a whole line."""
+        whole_lines = self.log().split("\n")[:-1]
+        return [json.loads(line) for line in whole_lines if line.startswith("{")]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+
+@contextmanager
+def listening(
+    cwd: Path, *extra: str, env: Mapping[str, str] | None = None
+) -> Iterator[PushListener]:
+    """A started `push listen`; stopped on the way out."""
+    listener = PushListener(cwd, *extra, env=env)
+    try:
+        listener.wait_ready()
+        yield listener
+    finally:
+        listener.stop()
+        listener.kill()

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
 from tests.conftest import ADMIN_TOKEN
-from tests.harness import RunningGateway
+from tests.harness import LOCK, STATUS, UNLOCK, RunningGateway, command_code, eventually
 from tests.processes import cli, ok, refused
-
-UNLOCK = "/api/v2/vehicle/control/unlock"
-LOCK = "/api/v2/vehicle/control/lock"
-STATUS = "/api/v2/vehicle/query/current/status"
-
-
-@pytest.fixture(scope="module")
-def admin(server: RunningGateway) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=f"{server.base_url}/admin/v1", headers=headers, timeout=30) as c:
-        yield c
-
-
-def api_code(api: httpx.Client, path: str, iot_code: str) -> int:
-    return int(api.post(path, json={"iotCode": iot_code}).json()["code"])
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {ADMIN_TOKEN}"])
@@ -41,34 +25,34 @@ def test_the_admin_api_needs_its_own_token(
         timeout=30,
     )
     assert response.status_code == 401
-    assert server.gateway.sim is not None
-    assert not server.gateway.sim.vehicle(vehicle).faults
+    assert not server.sim_vehicle(vehicle).faults
 
 
 def test_a_fault_set_over_http_reaches_the_api_and_clears(
     admin: httpx.Client, api: httpx.Client, vehicle: str
 ) -> None:
     assert admin.post(f"/vehicles/{vehicle}/faults", json={"kind": "no-reply"}).status_code == 200
-    assert api_code(api, UNLOCK, vehicle) == Code.DEVICE_TIMEOUT
+    assert command_code(api, UNLOCK, vehicle) == Code.DEVICE_TIMEOUT
     assert admin.delete(f"/vehicles/{vehicle}/faults").status_code == 200
-    assert api_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, UNLOCK, vehicle) == 0
 
 
 def test_send_fail_is_15303(admin: httpx.Client, api: httpx.Client, vehicle: str) -> None:
     admin.post(f"/vehicles/{vehicle}/faults", json={"kind": "send-fail"}).raise_for_status()
-    assert api_code(api, UNLOCK, vehicle) == Code.SEND_FAILED
+    assert command_code(api, UNLOCK, vehicle) == Code.SEND_FAILED
     admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
 
 
 def test_a_timed_fault_ends_by_itself(admin: httpx.Client, api: httpx.Client, vehicle: str) -> None:
     body = {"kind": "offline", "seconds": 1}
     assert admin.post(f"/vehicles/{vehicle}/faults", json=body).json()["seconds"] == 1
-    assert api_code(api, UNLOCK, vehicle) == Code.DEVICE_OFFLINE
-    deadline = time.monotonic() + 30
-    while api.get(STATUS, params={"iotCode": vehicle}).json()["data"]["online"] is False:
-        assert time.monotonic() < deadline, "the vehicle did not come back"
-        time.sleep(0.2)
-    assert api_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, UNLOCK, vehicle) == Code.DEVICE_OFFLINE
+    eventually(
+        lambda: api.get(STATUS, params={"iotCode": vehicle}).json()["data"]["online"] is True,
+        "the vehicle back online",
+        30,
+    )
+    assert command_code(api, UNLOCK, vehicle) == 0
 
 
 def test_the_riding_fault_set_over_http_refuses_the_lock_with_15600_once_unlocked(
@@ -77,20 +61,20 @@ def test_the_riding_fault_set_over_http_refuses_the_lock_with_15600_once_unlocke
     """15997 while the vehicle is locked (ridden without an API unlock), 15600 after one."""
     faults = f"/vehicles/{vehicle}/faults"
     assert admin.post(faults, json={"kind": "riding"}).status_code == 200
-    assert api_code(api, LOCK, vehicle) == Code.LOCK_RIDING_UNABLE
-    assert api_code(api, UNLOCK, vehicle) == 0
-    assert api_code(api, LOCK, vehicle) == Code.LOCK_RIDING
+    assert command_code(api, LOCK, vehicle) == Code.LOCK_RIDING_UNABLE
+    assert command_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, LOCK, vehicle) == Code.LOCK_RIDING
     admin.delete(faults).raise_for_status()
-    assert api_code(api, LOCK, vehicle) == 0
+    assert command_code(api, LOCK, vehicle) == 0
 
 
 def test_restricted_set_over_http_is_15990(
     admin: httpx.Client, api: httpx.Client, vehicle: str
 ) -> None:
     admin.post(f"/vehicles/{vehicle}/faults", json={"kind": "restricted"}).raise_for_status()
-    assert api_code(api, UNLOCK, vehicle) == Code.RESTRICTED
+    assert command_code(api, UNLOCK, vehicle) == Code.RESTRICTED
     admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
-    assert api_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, UNLOCK, vehicle) == 0
 
 
 def test_a_slow_reply_within_the_timeout_succeeds_late(
@@ -99,7 +83,7 @@ def test_a_slow_reply_within_the_timeout_succeeds_late(
     body = {"kind": "slow-reply", "delay": 1.5}
     assert admin.post(f"/vehicles/{vehicle}/faults", json=body).json()["delay"] == 1.5
     started = time.monotonic()
-    assert api_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, UNLOCK, vehicle) == 0
     assert time.monotonic() - started >= 1.5
     admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
 
@@ -110,7 +94,7 @@ def test_a_slow_reply_beyond_the_timeout_is_15302_though_the_vehicle_acted(
     """The vehicle unlocks at once and replies too late: a 15302 is no proof of nothing done."""
     body = {"kind": "slow-reply", "delay": server.config.command_timeout + 2}
     admin.post(f"/vehicles/{vehicle}/faults", json=body).raise_for_status()
-    assert api_code(api, UNLOCK, vehicle) == Code.DEVICE_TIMEOUT
+    assert command_code(api, UNLOCK, vehicle) == Code.DEVICE_TIMEOUT
     assert api.get(STATUS, params={"iotCode": vehicle}).json()["data"]["locked"] is False
     admin.delete(f"/vehicles/{vehicle}/faults").raise_for_status()
 
@@ -120,11 +104,11 @@ def test_rides_started_over_http_refuse_the_lock(
 ) -> None:
     ride = f"/vehicles/{vehicle}/ride"
     assert admin.post(ride, json={"action": "start"}).status_code == 409
-    assert api_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, UNLOCK, vehicle) == 0
     assert admin.post(ride, json={"action": "start"}).json()["riding"] is True
-    assert api_code(api, LOCK, vehicle) == Code.LOCK_RIDING
+    assert command_code(api, LOCK, vehicle) == Code.LOCK_RIDING
     admin.post(ride, json={"action": "stop"}).raise_for_status()
-    assert api_code(api, LOCK, vehicle) == 0
+    assert command_code(api, LOCK, vehicle) == 0
 
 
 @pytest.mark.parametrize(
@@ -156,13 +140,13 @@ def test_the_sim_cli_drives_the_admin_api(
     assert ok(cli("sim", "fault", vehicle, "unlock-fail", "--for", "60", *target)) == (
         f"{vehicle}: unlock-fail for 60 s\n"
     )
-    assert api_code(api, UNLOCK, vehicle) == Code.UNLOCK_FAILED
+    assert command_code(api, UNLOCK, vehicle) == Code.UNLOCK_FAILED
     ok(cli("sim", "clear", vehicle, *target))
-    assert api_code(api, UNLOCK, vehicle) == 0
+    assert command_code(api, UNLOCK, vehicle) == 0
     assert ok(cli("sim", "fault", vehicle, "slow-reply", "--delay", "0.5", *target)) == (
         f"{vehicle}: slow-reply, replies after 0.5 s\n"
     )
-    assert server.call(lambda: server.gateway.sim.vehicle(vehicle).reply_delay) == 0.5  # type: ignore[union-attr]
+    assert server.call(lambda: server.sim_vehicle(vehicle).reply_delay) == 0.5
     refused(
         cli("sim", "ride", vehicle, "start", "--url", server.base_url, "--admin-token", "no"),
         "HTTP 401: admin token required",

@@ -3,24 +3,14 @@ gateway, which keeps each vehicle's active ones."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
-from tests.harness import RunningGateway
+from tests.harness import RunningGateway, eventually
 from tests.processes import cli, ok, refused
 
 EVENT_WAIT_SECONDS = 30.0
-
-
-@pytest.fixture(scope="module")
-def admin(server: RunningGateway) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=f"{server.base_url}/admin/v1", headers=headers, timeout=30) as c:
-        yield c
 
 
 def active(server: RunningGateway, iot_code: str) -> tuple[set[int], set[int]]:
@@ -36,10 +26,12 @@ def active(server: RunningGateway, iot_code: str) -> tuple[set[int], set[int]]:
 
 def wait_for(server: RunningGateway, iot_code: str, expected: tuple[set[int], set[int]]) -> None:
     """Wait until the vehicle's events (published on its next tick) reached the gateway."""
-    deadline = time.monotonic() + EVENT_WAIT_SECONDS
-    while (seen := active(server, iot_code)) != expected:
-        assert time.monotonic() < deadline, f"gateway holds {seen}, expected {expected}"
-        time.sleep(0.1)
+    eventually(
+        lambda: active(server, iot_code) == expected,
+        f"the gateway holding {expected}",
+        EVENT_WAIT_SECONDS,
+        lambda: f"it holds {active(server, iot_code)}",
+    )
 
 
 def test_an_alert_raised_over_http_reaches_the_gateway_and_clears(

@@ -9,11 +9,8 @@ import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
-from tests.harness import RunningGateway
+from tests.harness import LOCATION, STATUS, UNLOCK, RunningGateway, code_of
 
-STATUS = "/api/v2/vehicle/query/current/status"
-LOCATION = "/api/v2/vehicle/query/current/location"
-UNLOCK = "/api/v2/vehicle/control/unlock"
 SOUND = "/api/v2/vehicle/control/sound"
 
 LAMP = {"mode": 2, "color": 1}
@@ -78,12 +75,6 @@ BAD_IOT_CODES: list[Any] = [
 ]
 
 
-def code_of(response: httpx.Response) -> int:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    return int(response.json()["code"])
-
-
 @pytest.mark.parametrize(("path", "body"), list(VALID_BODIES.items()))
 def test_each_setting_accepts_a_valid_body(
     api: httpx.Client, vehicle: str, path: str, body: dict[str, Any]
@@ -97,8 +88,7 @@ def test_out_of_range_wrong_type_or_missing_field_is_15004_and_changes_nothing(
     server: RunningGateway, api: httpx.Client, vehicle: str, path: str, body: dict[str, Any]
 ) -> None:
     assert code_of(api.post(path, json={"iotCode": vehicle, **body})) == Code.PARAMETER_ERROR
-    assert server.gateway.sim is not None
-    state = server.gateway.sim.vehicle(vehicle).state
+    state = server.sim_vehicle(vehicle).state
     assert state.settings == {}
     assert state.last_sound is None
 
@@ -133,8 +123,7 @@ def test_malformed_body_is_15004_and_the_vehicle_stays_locked(
 ) -> None:
     headers = {"Content-Type": "application/json"}
     assert code_of(api.post(UNLOCK, content=raw, headers=headers)) == Code.PARAMETER_ERROR
-    assert server.gateway.sim is not None
-    assert server.gateway.sim.vehicle(vehicle).state.locked is True
+    assert server.sim_vehicle(vehicle).state.locked is True
 
 
 @pytest.mark.parametrize(

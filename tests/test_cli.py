@@ -1,15 +1,18 @@
 """The `segway-gateway` command, run as a real subprocess against a temp SQLite file.
 
 Each process start costs seconds on a slow machine, so one test tells one
-story (add, list, refuse, remove) instead of one test per step.
+story (add, list, refuse, remove) instead of one test per step, and what a story
+only starts from is written into the database in process.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from tests.harness import Seed, seed_database
 from tests.processes import cli, ok, refused
 
 STORY_TIMEOUT = 1800
@@ -31,7 +34,7 @@ def db(tmp_path: Path) -> str:
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
-def test_platform_add_list_remove_and_refusals(db: str) -> None:
+def test_platform_add_list_and_a_refused_second_add(db: str) -> None:
     assert ok(cli("platform", "add", PLATFORM, "--secret", "s1", db=db)) == (
         f"platform {PLATFORM} added\n"
     )
@@ -45,6 +48,10 @@ def test_platform_add_list_remove_and_refusals(db: str) -> None:
         f"{EUROPE_PLATFORM}\teurope\t{PUSH_URL}",
     ]
 
+
+@pytest.mark.timeout(STORY_TIMEOUT)
+def test_platform_remove_and_a_refused_second_remove(db: str) -> None:
+    asyncio.run(seed_database(db, Seed({PLATFORM: "s1", EUROPE_PLATFORM: "s2"}, {})))
     assert ok(cli("platform", "remove", EUROPE_PLATFORM, db=db)) == (
         f"platform {EUROPE_PLATFORM} removed\n"
     )
@@ -53,8 +60,8 @@ def test_platform_add_list_remove_and_refusals(db: str) -> None:
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
-def test_vehicle_add_list_remove_and_refusals(db: str) -> None:
-    ok(cli("platform", "add", PLATFORM, "--secret", "s1", db=db))
+def test_vehicle_add_list_and_refusals_that_add_nothing(db: str) -> None:
+    asyncio.run(seed_database(db, Seed({PLATFORM: "s1"}, {})))
     added = ok(cli("vehicle", "add", *VEHICLES, "--platform", PLATFORM, db=db))
     assert lines(added) == [f"vehicle {code} added to {PLATFORM}" for code in VEHICLES]
     ok(cli("vehicle", "add", INACTIVE, "--inactive", "--platform", PLATFORM, db=db))
@@ -76,10 +83,14 @@ def test_vehicle_add_list_remove_and_refusals(db: str) -> None:
     assert listed[INACTIVE][2] == "inactive"
     assert all(listed[code][2:] == ["never reported", "-"] for code in VEHICLES)
 
+
+@pytest.mark.timeout(STORY_TIMEOUT)
+def test_vehicle_remove_and_a_removed_platform_takes_its_vehicles(db: str) -> None:
+    vehicles = {code: (PLATFORM, True) for code in VEHICLES}
+    asyncio.run(seed_database(db, Seed({PLATFORM: "s1"}, vehicles)))
     assert ok(cli("vehicle", "remove", VEHICLES[0], db=db)) == f"vehicle {VEHICLES[0]} removed\n"
     refused(cli("vehicle", "remove", VEHICLES[0], db=db), f"no vehicle {VEHICLES[0]}")
 
-    # Removing a platform takes its vehicles with it.
     ok(cli("platform", "remove", PLATFORM, db=db))
     assert lines(ok(cli("vehicle", "list", db=db))) == ["no vehicles"]
 

@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from segway_gateway.sim.vehicle import SimVehicle
 from tests.conftest import PLATFORM
-from tests.harness import DOC_SECRET, RunningGateway
+from tests.harness import DOC_SECRET, ENVELOPE_KEYS, RunningGateway, eventually
 
 TIMEOUT = 30.0
 """Seconds an HTTP call may take (a fresh server on a loaded machine is slow at first)."""
@@ -47,7 +46,6 @@ SUCCESS = "Success"
 """`msg` of status, every control and every setting (NOTES.md)."""
 LOWER_SUCCESS = "success"
 """`msg` of location, battery-info and bluetooth-key (NOTES.md)."""
-ENVELOPE_KEYS = {"code", "msg", "data", "t", "opId"}
 T_SLACK_MS = 1000
 BLUETOOTH_KEY_PATTERN = re.compile(r"[A-Za-z0-9]{8}")
 
@@ -70,6 +68,8 @@ def is_number(value: object) -> bool:
 
 
 def now_ms() -> int:
+    """The wall clock: the envelope's `t` is read from the gateway's clock, and the shared
+    gateway's clock is never moved (tests that move time use a gateway of their own)."""
     return time.time_ns() // 1_000_000
 
 
@@ -95,15 +95,9 @@ def success(
     return body
 
 
-def sim_vehicle(server: RunningGateway, iot_code: str) -> SimVehicle:
-    sim = server.gateway.sim
-    assert sim is not None
-    return sim.vehicle(iot_code)
-
-
 def sim_snapshot(server: RunningGateway, iot_code: str) -> dict[str, Any]:
     """The simulated vehicle's state, copied on the server's loop."""
-    return server.call(lambda: copy.deepcopy(sim_vehicle(server, iot_code).state.to_dict()))
+    return server.call(lambda: copy.deepcopy(server.sim_vehicle(iot_code).state.to_dict()))
 
 
 def stored_settings(server: RunningGateway, iot_code: str) -> dict[str, Any]:
@@ -156,7 +150,7 @@ def test_status_answers_every_documented_field_truthfully(
 ) -> None:
     data = success(api, "GET", path, SUCCESS, params={"iotCode": vehicle})["data"]
     state = sim_snapshot(server, vehicle)
-    now = time.time()
+    now = server.clock()
 
     assert set(data) >= {
         "iotCode",
@@ -212,9 +206,9 @@ def test_location_answers_every_documented_field_truthfully(
     params = {"iotCode": vehicle}
     if real_time is not None:
         params["realTimeLocation"] = real_time
-    before = time.time()
+    before = server.clock()
     data = success(api, "GET", LOCATION, LOWER_SUCCESS, params=params)["data"]
-    after = time.time()
+    after = server.clock()
     state = sim_snapshot(server, vehicle)
 
     assert set(data) >= {
@@ -328,21 +322,18 @@ def test_unlock_unlocks_and_status_then_says_unlocked(
     body = success(api, "POST", UNLOCK, SUCCESS, json={"iotCode": int(vehicle)})
     assert body["data"] is None
     assert sim_snapshot(server, vehicle)["locked"] is False
-    server.settle()
-    assert status_of(api, vehicle)["locked"] is False
+    eventually(lambda: status_of(api, vehicle)["locked"] is False, "the status saying unlocked")
 
 
 def test_lock_locks_an_unlocked_vehicle_and_status_then_says_locked(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
     success(api, "POST", UNLOCK, SUCCESS, json={"iotCode": int(vehicle)})
-    server.settle()
-    assert status_of(api, vehicle)["locked"] is False
+    eventually(lambda: status_of(api, vehicle)["locked"] is False, "the status saying unlocked")
     body = success(api, "POST", LOCK, SUCCESS, json={"iotCode": int(vehicle)})
     assert body["data"] is None
     assert sim_snapshot(server, vehicle)["locked"] is True
-    server.settle()
-    assert status_of(api, vehicle)["locked"] is True
+    eventually(lambda: status_of(api, vehicle)["locked"] is True, "the status saying locked")
 
 
 def test_battery_cover_opens_while_unlocked(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.harness import eventually
 from tests.processes import cli, ok, serving
 
 DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
@@ -39,10 +39,12 @@ def test_demo_prints_working_credentials_and_honours_token_ttl(tmp_path: Path) -
             )
             assert status.json()["data"]["locked"] is False
             # the platform's pushes reach the built-in receiver, signature checked, and are shown
-            deadline = time.monotonic() + 60
-            while f"push status {iot_code.group(1)} online=True locked=False" not in server.log():
-                assert time.monotonic() < deadline, server.log()[-3000:]
-                time.sleep(0.2)
+            pushed = f"push status {iot_code.group(1)} online=True locked=False"
+            eventually(
+                lambda: pushed in server.log(),
+                "the unlocked status shown by the receiver",
+                detail=lambda: server.log()[-3000:],
+            )
             fault = http.post(f"/admin/v1/vehicles/{iot_code.group(1)}/faults", json={})
             assert fault.status_code == 404, "no admin token configured: the admin API is off"
 

@@ -18,33 +18,16 @@ from segway_gateway.gateway.errors import ApiError
 from segway_gateway.sim.faults import Fault
 from segway_gateway.sim.vehicle import Mode
 from tests.conftest import INACTIVE_VEHICLE, OTHER_VEHICLE
-from tests.harness import RunningGateway
+from tests.harness import LOCATION, LOCK, STATUS, UNLOCK, RunningGateway, code_of, eventually
 
-STATUS = "/api/v2/vehicle/query/current/status"
-LOCATION = "/api/v2/vehicle/query/current/location"
-UNLOCK = "/api/v2/vehicle/control/unlock"
-LOCK = "/api/v2/vehicle/control/lock"
 COVER = "/api/v2/vehicle/control/battery-cover"
 INTERVAL = "/api/v2/vehicle/setting/interval"
-
-
-def code_of(response: httpx.Response) -> int:
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert set(body) >= {"code", "msg", "data", "t", "opId"}
-    assert body["msg"] == Code(body["code"]).message
-    return int(body["code"])
 
 
 @pytest.fixture
 def fault(server: RunningGateway) -> Iterator[Callable[[str, Fault], None]]:
     """Inject a fault into a simulated vehicle; cleared after the test."""
     yield from server.faults()
-
-
-def sim_state(server: RunningGateway, iot_code: str) -> Any:
-    assert server.gateway.sim is not None
-    return server.gateway.sim.vehicle(iot_code).state
 
 
 def test_missing_token_is_15101(server: RunningGateway, vehicle: str) -> None:
@@ -57,7 +40,7 @@ def test_unknown_token_is_15101_and_changes_nothing(server: RunningGateway, vehi
     url = f"{server.base_url}{UNLOCK}"
     response = httpx.post(url, json={"iotCode": vehicle}, headers=headers, timeout=30)
     assert code_of(response) == Code.TOKEN_INVALID
-    assert sim_state(server, vehicle).locked is True
+    assert server.sim_vehicle(vehicle).state.locked is True
 
 
 def test_unknown_vehicle_is_15102(api: httpx.Client) -> None:
@@ -72,7 +55,7 @@ def test_another_platforms_vehicle_is_15102_like_an_unknown_one(
     missing = api.post(UNLOCK, json={"iotCode": "123456789012345"}).json()
     assert foreign["code"] == missing["code"] == Code.DEVICE_NOT_FOUND
     assert (foreign["msg"], foreign["data"]) == (missing["msg"], missing["data"])
-    assert sim_state(server, OTHER_VEHICLE).locked is True
+    assert server.sim_vehicle(OTHER_VEHICLE).state.locked is True
 
 
 def test_inactive_vehicle_is_15300(api: httpx.Client) -> None:
@@ -83,8 +66,7 @@ def test_inactive_vehicle_is_15300(api: httpx.Client) -> None:
 def test_an_inactive_registration_is_simulated_inactive_with_no_session(
     server: RunningGateway,
 ) -> None:
-    assert server.gateway.sim is not None
-    assert server.gateway.sim.vehicle(INACTIVE_VEHICLE).mode is Mode.INACTIVE
+    assert server.sim_vehicle(INACTIVE_VEHICLE).mode is Mode.INACTIVE
     entry = server.gateway.fleet.entry(INACTIVE_VEHICLE)
     assert entry is not None and entry.online is False
 
@@ -93,12 +75,15 @@ def test_offline_vehicle_is_15301_for_commands_and_status_says_offline(
     server: RunningGateway, api: httpx.Client, vehicle: str, fault: Callable[[str, Fault], None]
 ) -> None:
     fault(vehicle, Fault.OFFLINE)
-    server.settle()
+    eventually(
+        lambda: api.get(STATUS, params={"iotCode": vehicle}).json()["data"]["online"] is False,
+        "the vehicle's session ended",
+    )
     assert code_of(api.post(UNLOCK, json={"iotCode": vehicle})) == Code.DEVICE_OFFLINE
     status = api.get(STATUS, params={"iotCode": vehicle}).json()
     assert status["code"] == 0
     assert status["data"]["online"] is False
-    assert sim_state(server, vehicle).locked is True
+    assert server.sim_vehicle(vehicle).state.locked is True
 
 
 def test_silent_vehicle_is_15302(
@@ -116,7 +101,7 @@ def test_command_the_link_cannot_take_is_15303(
         assert code_of(api.post(UNLOCK, json={"iotCode": vehicle})) == Code.SEND_FAILED
     finally:
         server.call(lambda: server.gateway.link.refuse_sends_to.discard(vehicle))
-    assert sim_state(server, vehicle).locked is True
+    assert server.sim_vehicle(vehicle).state.locked is True
 
 
 def test_real_time_location_without_fix_is_15400(
@@ -130,8 +115,7 @@ def test_real_time_location_without_fix_is_15400(
 def test_real_time_location_answered_with_an_invalid_fix_is_15400(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
-    assert server.gateway.sim is not None
-    sim_vehicle = server.gateway.sim.vehicle(vehicle)
+    sim_vehicle = server.sim_vehicle(vehicle)
     valid = sim_vehicle.location
 
     def invalid(now: float) -> DeviceLocation:
@@ -167,10 +151,11 @@ def test_lock_while_riding_is_15600_and_the_vehicle_stays_unlocked(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
     assert code_of(api.post(UNLOCK, json={"iotCode": vehicle})) == 0
-    assert server.call(lambda: server.gateway.sim.vehicle(vehicle).start_ride())  # type: ignore[union-attr]
+    assert server.call(lambda: server.sim_vehicle(vehicle).start_ride())
     assert code_of(api.post(LOCK, json={"iotCode": vehicle})) == Code.LOCK_RIDING
-    assert sim_state(server, vehicle).locked is False
-    server.settle()
+    assert server.sim_vehicle(vehicle).state.locked is False
+    # a vehicle sends the status a command changed before its reply, so the answer above
+    # came after any status it sent
     status = api.get(STATUS, params={"iotCode": vehicle}).json()["data"]
     assert status["locked"] is False
 
@@ -190,14 +175,14 @@ def test_restricted_vehicle_is_15990_for_commands_while_queries_still_answer(
     assert code_of(api.post(UNLOCK, json={"iotCode": vehicle})) == Code.RESTRICTED
     assert code_of(api.post(LOCK, json={"iotCode": vehicle})) == Code.RESTRICTED
     assert code_of(api.get(STATUS, params={"iotCode": vehicle})) == 0
-    assert sim_state(server, vehicle).locked is True
+    assert server.sim_vehicle(vehicle).state.locked is True
 
 
 def test_battery_cover_while_locked_is_15635(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
     assert code_of(api.post(COVER, json={"iotCode": vehicle})) == Code.BATTERY_COVER_LOCKED
-    assert sim_state(server, vehicle).battery_cover_open is False
+    assert server.sim_vehicle(vehicle).state.battery_cover_open is False
 
 
 @pytest.mark.parametrize(
@@ -238,7 +223,7 @@ def test_unsupported_interval_setting_is_15707_and_not_stored(
     fault(vehicle, Fault.UNSUPPORTED)
     body = {"iotCode": vehicle, "locationInterval": {"unlockStatus": 30}}
     assert code_of(api.post(INTERVAL, json=body)) == Code.NOT_SUPPORTED
-    assert "interval" not in sim_state(server, vehicle).settings
+    assert "interval" not in server.sim_vehicle(vehicle).state.settings
     assert "interval" not in server.gateway.fleet.entry(vehicle).settings
 
 

@@ -258,9 +258,10 @@ def test_listing_an_unknown_platforms_zones_is_404(admin: httpx.Client) -> None:
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_a_zone_added_with_the_cli_while_serving_is_followed(
-    server: RunningGateway, api: httpx.Client, vehicle: str, tmp_path: Path
+    clocked_server: RunningGateway, clocked_api: httpx.Client, vehicle: str, tmp_path: Path
 ) -> None:
     """The CLI writes the database from another process; the gateway follows within its poll."""
+    server, api = clocked_server, clocked_api
     lon, lat = unlocked_at(api, vehicle)
     zone_file = tmp_path / "zone.geojson"
     zone_file.write_text(json.dumps(polygon(square(lon, lat))))

@@ -44,11 +44,10 @@ def test_queries_of_another_platforms_vehicle_are_15102(api: httpx.Client, path:
 def test_commands_to_another_platforms_vehicle_are_15102_and_change_nothing(
     server: RunningGateway, api: httpx.Client, path: str, args: dict[str, Any]
 ) -> None:
-    assert server.gateway.sim is not None
-    before = server.gateway.sim.vehicle(OTHER_VEHICLE).state.to_dict()
+    before = server.sim_vehicle(OTHER_VEHICLE).state.to_dict()
     body = api.post(path, json={"iotCode": OTHER_VEHICLE, **args}).json()
     assert (body["code"], body["data"]) == (Code.DEVICE_NOT_FOUND, None)
-    after = server.gateway.sim.vehicle(OTHER_VEHICLE).state.to_dict()
+    after = server.sim_vehicle(OTHER_VEHICLE).state.to_dict()
     assert (after["locked"], after["settings"], after["bluetooth_key"], after["last_sound"]) == (
         before["locked"],
         before["settings"],

@@ -20,13 +20,21 @@ from segway_gateway.devicelink.mosquitto import GATEWAY_USER, device_password, g
 from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
 from segway_gateway.devicelink.mqtt_vehicle import MqttPort
 from segway_gateway.gateway.crypto import load_key
-from tests.brokers import PrivateBroker, private_broker, shared_broker_url
-from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
-from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running
+from tests.brokers import PrivateBroker, private_broker, publish_all, shared_broker_url
+from tests.conftest import ADMIN_TOKEN, PLATFORM, admin_client, api_client
+from tests.harness import (
+    DOC_SECRET,
+    LOCK,
+    STATUS,
+    UNLOCK,
+    RunningGateway,
+    Seed,
+    command_code,
+    eventually,
+    eventually_async,
+    running,
+)
 
-UNLOCK = "/api/v2/vehicle/control/unlock"
-LOCK = "/api/v2/vehicle/control/lock"
-STATUS = "/api/v2/vehicle/query/current/status"
 STATUS_REPORT = {
     "locked": True,
     "lockVoltage": 410,
@@ -58,15 +66,6 @@ def seed_of(fleet: list[str]) -> Seed:
     return Seed(platforms={PLATFORM: DOC_SECRET}, vehicles={c: (PLATFORM, True) for c in fleet})
 
 
-def api_client(server: RunningGateway) -> httpx.Client:
-    headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
-    return httpx.Client(base_url=server.base_url, headers=headers, timeout=30)
-
-
-def code_of(api: httpx.Client, path: str, iot_code: str) -> int:
-    return int(api.post(path, json={"iotCode": iot_code}).json()["code"])
-
-
 def online(api: httpx.Client, iot_code: str) -> bool:
     data = api.get(STATUS, params={"iotCode": iot_code}).json()["data"]
     return data is not None and bool(data["online"])  # None: it never reported
@@ -82,12 +81,8 @@ def shared_fleet() -> list[str]:
 
 async def clear_retained(broker: Broker, fleet: list[str]) -> None:
     """Remove the fleet's retained messages, so runs leave no litter on a shared broker."""
-    session = MqttSession(broker, f"test-cleaner-{random.randrange(10**9)}", lambda *_: None, [])
-    await asyncio.wait_for(session.open(), 30)
-    for iot_code, kind in itertools.product(fleet, RETAINED):
-        session.publish(topic(iot_code, kind), b"", qos=1, retain=True)
-    await asyncio.sleep(0.5)
-    await session.close()
+    clear = [(topic(code, kind), b"", 1, True) for code, kind in itertools.product(fleet, RETAINED)]
+    await publish_all(broker, clear)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +102,7 @@ def over_shared(
 
 @pytest.fixture(scope="module")
 def shared_api(over_shared: RunningGateway, shared_fleet: list[str]) -> Iterator[httpx.Client]:
-    with api_client(over_shared) as api:
+    with api_client(over_shared.base_url) as api:
         for iot_code in shared_fleet:
             eventually(lambda code=iot_code: online(api, code), f"{iot_code} online")
         yield api
@@ -115,10 +110,8 @@ def shared_api(over_shared: RunningGateway, shared_fleet: list[str]) -> Iterator
 
 @pytest.fixture(scope="module")
 def admin(over_shared: RunningGateway) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(
-        base_url=f"{over_shared.base_url}/admin/v1", headers=headers, timeout=30
-    ) as client:
+    """The admin API of the gateway over the shared broker."""
+    with admin_client(over_shared.base_url) as client:
         yield client
 
 
@@ -126,14 +119,14 @@ def test_an_unlock_goes_to_the_vehicle_over_mqtt_and_its_status_comes_back(
     shared_api: httpx.Client, shared_fleet: list[str]
 ) -> None:
     iot_code = shared_fleet[0]
-    assert code_of(shared_api, UNLOCK, iot_code) == 0
+    assert command_code(shared_api, UNLOCK, iot_code) == 0
     eventually(
         lambda: (
             shared_api.get(STATUS, params={"iotCode": iot_code}).json()["data"]["locked"] is False
         ),
         "the unlocked status over MQTT",
     )
-    assert code_of(shared_api, LOCK, iot_code) == 0
+    assert command_code(shared_api, LOCK, iot_code) == 0
 
 
 def test_a_vehicle_that_does_not_answer_times_out_with_15302(
@@ -142,10 +135,10 @@ def test_a_vehicle_that_does_not_answer_times_out_with_15302(
     iot_code = shared_fleet[1]
     admin.post(f"/vehicles/{iot_code}/faults", json={"kind": "no-reply"}).raise_for_status()
     started = time.monotonic()
-    assert code_of(shared_api, UNLOCK, iot_code) == Code.DEVICE_TIMEOUT
+    assert command_code(shared_api, UNLOCK, iot_code) == Code.DEVICE_TIMEOUT
     assert time.monotonic() - started >= 3.0
     admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
-    assert code_of(shared_api, UNLOCK, iot_code) == 0
+    assert command_code(shared_api, UNLOCK, iot_code) == 0
 
 
 def test_a_vehicle_whose_session_ends_is_offline_with_15301_and_comes_back(
@@ -154,10 +147,10 @@ def test_a_vehicle_whose_session_ends_is_offline_with_15301_and_comes_back(
     iot_code = shared_fleet[2]
     admin.post(f"/vehicles/{iot_code}/faults", json={"kind": "offline"}).raise_for_status()
     eventually(lambda: not online(shared_api, iot_code), "offline over retained presence")
-    assert code_of(shared_api, UNLOCK, iot_code) == Code.DEVICE_OFFLINE
+    assert command_code(shared_api, UNLOCK, iot_code) == Code.DEVICE_OFFLINE
     admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
     eventually(lambda: online(shared_api, iot_code), "back online")
-    assert code_of(shared_api, UNLOCK, iot_code) == 0
+    assert command_code(shared_api, UNLOCK, iot_code) == 0
 
 
 def test_send_fail_is_15303_on_the_mqtt_link_too(
@@ -165,7 +158,7 @@ def test_send_fail_is_15303_on_the_mqtt_link_too(
 ) -> None:
     iot_code = shared_fleet[3]
     admin.post(f"/vehicles/{iot_code}/faults", json={"kind": "send-fail"}).raise_for_status()
-    assert code_of(shared_api, UNLOCK, iot_code) == Code.SEND_FAILED
+    assert command_code(shared_api, UNLOCK, iot_code) == Code.SEND_FAILED
     admin.delete(f"/vehicles/{iot_code}/faults").raise_for_status()
 
 
@@ -175,7 +168,7 @@ def test_the_admin_api_shows_the_link_up_with_its_vehicles_and_traffic(
     before = admin.get("/device-link").json()
     assert before["transport"] == "mqtt"
     assert before["connected"] is True
-    assert code_of(shared_api, UNLOCK, shared_fleet[0]) == 0  # a reply and a status arrive
+    assert command_code(shared_api, UNLOCK, shared_fleet[0]) == 0  # a reply and a status arrive
     eventually(
         lambda: (
             admin.get("/device-link").json()["messagesReceived"] >= before["messagesReceived"] + 2
@@ -215,7 +208,7 @@ def over_private(
 
 @pytest.fixture(scope="module")
 def private_api(over_private: RunningGateway, acl_fleet: list[str]) -> Iterator[httpx.Client]:
-    with api_client(over_private) as api:
+    with api_client(over_private.base_url) as api:
         for iot_code in acl_fleet:
             eventually(lambda code=iot_code: online(api, code), f"{iot_code} online")
         yield api
@@ -230,8 +223,8 @@ def connect_as(broker: PrivateBroker, username: str, password: str) -> MqttSessi
 def test_vehicles_log_in_with_their_own_password_and_round_trip(
     private_api: httpx.Client, acl_fleet: list[str]
 ) -> None:
-    assert code_of(private_api, UNLOCK, acl_fleet[0]) == 0
-    assert code_of(private_api, LOCK, acl_fleet[0]) == 0
+    assert command_code(private_api, UNLOCK, acl_fleet[0]) == 0
+    assert command_code(private_api, LOCK, acl_fleet[0]) == 0
 
 
 def test_the_broker_refuses_a_wrong_password_and_an_unknown_vehicle(
@@ -258,8 +251,7 @@ def test_a_vehicle_cannot_publish_under_another_vehicles_topics(
     forges its status and sends it a lock command: the broker drops all three."""
     impostor, victim = acl_fleet[1], acl_fleet[2]
     key = load_key(gateway_dir / "gateway.key")
-    assert code_of(private_api, UNLOCK, victim) == 0
-    received_before = over_private.gateway.fleet.received
+    assert command_code(private_api, UNLOCK, victim) == 0
     forged_odometer = 987_654_321
 
     async def publish_as_impostor() -> None:
@@ -274,17 +266,17 @@ def test_a_vehicle_cannot_publish_under_another_vehicles_topics(
         lock = {"opId": "forged", "name": "lock", "args": {}, "deadline": 2**42}
         command = json.dumps({**lock, "replyTo": "nobody"}).encode()
         assert session.publish(topic(victim, Topic.CMD), command, qos=1)
-        own_event = b'{"kind": "alert", "code": 1, "status": 1, "statusUtcTime": 0}'
+        own_event = b'{"kind": "alert", "code": 1, "status": 0, "statusUtcTime": 0}'
         assert session.publish(topic(impostor, Topic.EVENT), own_event, qos=1)
-        await asyncio.sleep(1.0)
+        # its own alert, sent last, reaches the gateway after the forged messages would have
+        await eventually_async(lambda: 1 in impostor_alerts(), "the impostor's own alert")
         await session.close()
 
+    def impostor_alerts() -> set[int]:
+        entry = over_private.gateway.fleet.entry(impostor)
+        return set(entry.alerts) if entry is not None else set()
+
     asyncio.run(publish_as_impostor())
-    # its own event arrived after the forged messages would have
-    eventually(
-        lambda: over_private.gateway.fleet.received > received_before,
-        "the impostor's own message",
-    )
     assert online(private_api, victim)
     data = private_api.get(STATUS, params={"iotCode": victim}).json()["data"]
     assert data["odometer"] != forged_odometer
@@ -297,12 +289,16 @@ def test_the_link_recovers_after_a_broker_restart(
     iot_code = acl_fleet[0]
     broker.stop()
     eventually(
-        lambda: code_of(private_api, UNLOCK, iot_code) in (Code.SEND_FAILED, Code.DEVICE_OFFLINE),
+        lambda: (
+            command_code(private_api, UNLOCK, iot_code) in (Code.SEND_FAILED, Code.DEVICE_OFFLINE)
+        ),
         "commands refused while the broker is down",
     )
     broker.start()
     for vehicle in acl_fleet:  # every vehicle back, each answering a command
-        eventually(lambda c=vehicle: code_of(private_api, UNLOCK, c) == 0, f"{vehicle} unlocks")
+        eventually(
+            lambda c=vehicle: command_code(private_api, UNLOCK, c) == 0, f"{vehicle} unlocks"
+        )
 
 
 def test_vehicles_are_online_although_the_broker_retains_thousands_of_other_presences(
@@ -318,19 +314,11 @@ def test_vehicles_are_online_although_the_broker_retains_thousands_of_other_pres
     broker.start()
     try:
         login = Broker.from_url(broker.url).login(GATEWAY_USER, gateway_password(key))
-
-        async def litter() -> None:
-            session = MqttSession(login, "test-litter", lambda *_: None, [])
-            await asyncio.wait_for(session.open(), 30)
-            for stranger in strangers:
-                offline = b'{"online": false, "t": 0}'
-                session.publish(topic(stranger, Topic.PRESENCE), offline, qos=1, retain=True)
-            await asyncio.sleep(1.0)
-            await session.close()
-
-        asyncio.run(litter())
+        offline = b'{"online": false, "t": 0}'
+        litter = [(topic(code, Topic.PRESENCE), offline, 1, True) for code in strangers]
+        asyncio.run(publish_all(login, litter))
         for server in running(tmp_path, seed_of(fleet), broker=broker.url):
-            with api_client(server) as api:
+            with api_client(server.base_url) as api:
                 for iot_code in fleet:
                     eventually(lambda c=iot_code: online(api, c), f"{iot_code} online")
     finally:
@@ -344,19 +332,28 @@ def test_a_session_closed_while_reconnecting_stays_closed(
     key = load_key(gateway_dir / "gateway.key")
     iot_code = acl_fleet[1]
     session = connect_as(broker, iot_code, device_password(key, iot_code))
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(asyncio.wait_for(session.open(), 30))
+
+    def nothing_else_runs() -> bool:
+        return asyncio.all_tasks() == {asyncio.current_task()}
+
+    async def story() -> None:
+        await asyncio.wait_for(session.open(), 30)
         broker.stop()
-        loop.run_until_complete(asyncio.sleep(0.5))  # the loss is noticed; a reconnect waits
-        loop.run_until_complete(session.close())
+        await eventually_async(lambda: not session.connected, "the loss noticed")
+        await eventually_async(lambda: not nothing_else_runs(), "a reconnect under way")
+        await session.close()
         broker.start()
-        loop.run_until_complete(asyncio.sleep(5))  # beyond the first back-offs
+        # a reconnect still waiting would connect (or try again) once its back-off ended
+        await eventually_async(
+            lambda: session.connected or nothing_else_runs(), "the waiting reconnect ended"
+        )
         assert not session.connected
-    finally:
-        loop.close()
+
+    asyncio.run(story())
     for vehicle in acl_fleet:  # the fleet itself came back after that restart
-        eventually(lambda c=vehicle: code_of(private_api, UNLOCK, c) == 0, f"{vehicle} unlocks")
+        eventually(
+            lambda c=vehicle: command_code(private_api, UNLOCK, c) == 0, f"{vehicle} unlocks"
+        )
 
 
 def test_vehicles_log_in_as_themselves_whatever_user_the_broker_url_names(
@@ -373,10 +370,10 @@ def test_vehicles_log_in_as_themselves_whatever_user_the_broker_url_names(
 
         async def connect_fleet() -> int:
             sessions = [port.connect(code, lambda _c: None) for code in fleet]
-            deadline = asyncio.get_running_loop().time() + 30
-            while port.connected_count() < len(fleet) and not port.refused:
-                assert asyncio.get_running_loop().time() < deadline
-                await asyncio.sleep(0.1)
+            await eventually_async(
+                lambda: port.connected_count() == len(fleet) or bool(port.refused),
+                "the fleet connected or refused",
+            )
             for session in sessions:
                 session.close()
             await port.drain()
@@ -406,22 +403,25 @@ def test_gateways_in_a_share_group_split_the_telemetry(tmp_path: Path) -> None:
             def counts() -> list[int]:
                 return [g.gateway.fleet.received for g in gateways]
 
-            async def publish() -> None:
-                session = MqttSession(address, "test-publisher", lambda *_: None, [])
-                await asyncio.wait_for(session.open(), 30)
-                payload = json.dumps(STATUS_REPORT).encode()
-                for _ in range(reports):
-                    session.publish(topic(fleet[0], Topic.STATUS), payload)
-                await asyncio.sleep(1.0)
-                await session.close()
+            def online_at_each() -> list[bool]:
+                entries = [g.gateway.fleet.entry(fleet[0]) for g in gateways]
+                return [entry is not None and entry.online for entry in entries]
 
             before = counts()
-            asyncio.run(publish())
+            assert not any(online_at_each())
+            report = json.dumps(STATUS_REPORT).encode()
+            reports_then_presence = [
+                *[(topic(fleet[0], Topic.STATUS), report, 0, False)] * reports,
+                (topic(fleet[0], Topic.PRESENCE), b'{"online": true, "t": 0}', 0, False),
+            ]
+            asyncio.run(publish_all(address, reports_then_presence))
 
             def got() -> list[int]:
                 return [now - then for now, then in zip(counts(), before, strict=True)]
 
-            eventually(lambda: sum(got()) >= reports, "every report consumed once")
-            time.sleep(0.5)
-            assert sum(got()) == reports  # once each, not twice
-            assert all(count > 0 for count in got())  # and by both instances
+            # Each instance takes presence itself, not through the group, and the broker hands
+            # each its messages in order: the presence at both comes after any report either
+            # would get, a second copy included.
+            eventually(lambda: all(online_at_each()), "the presence after the reports at both")
+            assert sum(got()) == reports + len(gateways)  # each report once, not twice
+            assert all(count > 1 for count in got())  # and reports by both instances

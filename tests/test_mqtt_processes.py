@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
@@ -18,10 +16,10 @@ from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
 from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
 from segway_gateway.gateway.crypto import load_key
 from tests.brokers import PrivateBroker
-from tests.conftest import PLATFORM, get_token
-from tests.harness import DOC_SECRET, eventually, free_port
-from tests.processes import GATEWAY, cli, cli_env, ok, refused, serving
-from tests.test_mqtt_link import UNLOCK, code_of, fresh_fleet, online
+from tests.conftest import PLATFORM, api_client
+from tests.harness import DOC_SECRET, UNLOCK, command_code, eventually, free_port
+from tests.processes import BackgroundProcess, cli, ok, refused, serving
+from tests.test_mqtt_link import fresh_fleet, online
 
 FLEET_SIZE = 3
 
@@ -44,28 +42,12 @@ def db_url(workdir: Path, fleet: list[str]) -> str:
     return url
 
 
-def in_dir(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI run in `workdir`, so it finds the gateway key under var/ there."""
-    return subprocess.run(
-        [str(GATEWAY), *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=cli_env(),
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def broker_url(workdir: Path, db_url: str) -> Iterator[str]:
     """Mosquitto started from the files `mqtt broker-config` wrote."""
     port = free_port()
-    printed = ok(
-        in_dir(
-            workdir, "mqtt", "broker-config", "--out", "broker", "--port", str(port), "--db", db_url
-        )
-    )
+    config = ("mqtt", "broker-config", "--out", "broker", "--port", str(port))
+    printed = ok(cli(*config, db=db_url, cwd=workdir))
     assert f"{FLEET_SIZE} vehicles" in printed
     broker = PrivateBroker(workdir / "broker" / "mosquitto.conf", port)
     broker.start()
@@ -75,29 +57,15 @@ def broker_url(workdir: Path, db_url: str) -> Iterator[str]:
         broker.stop()
 
 
-class SimProcess:
+class SimProcess(BackgroundProcess):
     """`segway-gateway sim run` in the background."""
 
     def __init__(self, workdir: Path, broker_url: str, fleet: list[str]) -> None:
         db_url = f"sqlite:///{workdir / 'sim.db'}"
         count = ["--count", str(len(fleet)), "--first", fleet[0]]
-        self.log_path = workdir / f"sim-{free_port()}.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [str(GATEWAY), "sim", "run", "--broker", broker_url, *count, "--db", db_url],
-                cwd=workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=cli_env(),
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=60)
+        super().__init__(
+            "sim", ["sim", "run", "--broker", broker_url, *count, "--db", db_url], workdir
+        )
 
 
 @pytest.fixture
@@ -112,35 +80,37 @@ def test_serve_and_sim_run_meet_through_the_broker_and_a_killed_fleet_goes_offli
     workdir: Path, db_url: str, broker_url: str, fleet: list[str], fleet_process: SimProcess
 ) -> None:
     sim = fleet_process
-    with serving(db_url, workdir, "--broker", broker_url) as server:
-        headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
-            for iot_code in fleet:
-                eventually(lambda c=iot_code: online(api, c), f"{iot_code} online", timeout=300)
-            assert code_of(api, UNLOCK, fleet[0]) == 0
-            assert f"{FLEET_SIZE} of {FLEET_SIZE} vehicles online" in sim.log()
+    with (
+        serving(db_url, workdir, "--broker", broker_url) as server,
+        api_client(server.base_url) as api,
+    ):
+        for iot_code in fleet:
+            eventually(lambda c=iot_code: online(api, c), f"{iot_code} online", timeout=300)
+        assert command_code(api, UNLOCK, fleet[0]) == 0
+        assert f"{FLEET_SIZE} of {FLEET_SIZE} vehicles online" in sim.log()
 
-            sim.process.send_signal(signal.SIGKILL)
-            sim.process.wait(timeout=60)
-            # no goodbye was said: the broker publishes each vehicle's will
-            for iot_code in fleet:
-                eventually(lambda c=iot_code: not online(api, c), f"{iot_code} offline")
-            assert code_of(api, UNLOCK, fleet[1]) == Code.DEVICE_OFFLINE
+        sim.process.send_signal(signal.SIGKILL)
+        sim.process.wait(timeout=60)
+        # no goodbye was said: the broker publishes each vehicle's will
+        for iot_code in fleet:
+            eventually(lambda c=iot_code: not online(api, c), f"{iot_code} offline")
+        assert command_code(api, UNLOCK, fleet[1]) == Code.DEVICE_OFFLINE
 
 
 def test_sim_run_stopped_politely_says_goodbye(
     workdir: Path, db_url: str, broker_url: str, fleet: list[str], fleet_process: SimProcess
 ) -> None:
     sim = fleet_process
-    with serving(db_url, workdir, "--broker", broker_url) as server:
-        headers = {"Authorization": f"bearer {get_token(server.base_url)}"}
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as api:
-            eventually(lambda: online(api, fleet[2]), "online", timeout=300)
-            stopped_ms = int(time.time() * 1000)
-            sim.process.send_signal(signal.SIGTERM)
-            assert sim.process.wait(timeout=120) == 0, sim.log()
-            assert "stopping" in sim.log()
-            eventually(lambda: not online(api, fleet[2]), "offline after the goodbye")
+    with (
+        serving(db_url, workdir, "--broker", broker_url) as server,
+        api_client(server.base_url) as api,
+    ):
+        eventually(lambda: online(api, fleet[2]), "online", timeout=300)
+        stopped_ms = int(time.time() * 1000)
+        sim.process.send_signal(signal.SIGTERM)
+        assert sim.process.wait(timeout=120) == 0, sim.log()
+        assert "stopping" in sim.log()
+        eventually(lambda: not online(api, fleet[2]), "offline after the goodbye")
     # a goodbye, not the will (which carries the time the session began)
     presence = Presence.model_validate_json(retained(workdir, broker_url, fleet[2], Topic.PRESENCE))
     assert not presence.online
@@ -169,7 +139,7 @@ def retained(workdir: Path, broker_url: str, iot_code: str, kind: Topic) -> byte
 def test_mqtt_password_prints_what_the_broker_accepts(
     workdir: Path, broker_url: str, fleet: list[str]
 ) -> None:
-    line = ok(in_dir(workdir, "mqtt", "password", fleet[0])).strip()
+    line = ok(cli("mqtt", "password", fleet[0], cwd=workdir)).strip()
     iot_code, password = line.split("\t")
     assert iot_code == fleet[0]
 
@@ -188,8 +158,8 @@ def test_serve_refuses_a_broker_that_turns_its_credentials_down(
     tmp_path: Path, db_url: str, broker_url: str
 ) -> None:
     """Another directory means another gateway key, which the broker does not know."""
-    result = in_dir(
-        tmp_path, "serve", "--broker", broker_url, "--db", db_url, "--port", str(free_port())
+    result = cli(
+        "serve", "--broker", broker_url, "--port", str(free_port()), db=db_url, cwd=tmp_path
     )
     refused(result, "refused segway-gateway")
 

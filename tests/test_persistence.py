@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.tables import metadata
-from tests.processes import cli, ok, require_service, serving
+from tests.harness import Seed, seed_database
+from tests.processes import require_service, serving
 
 PLATFORM = "A20081"
 SECRET = "S"
@@ -116,8 +117,8 @@ async def stored_rows(db_url: str) -> tuple[dict[str, Any], str]:
 def test_token_and_vehicle_state_survive_a_restart(db_url: str, tmp_path: Path) -> None:
     workdir = tmp_path / "run"
     workdir.mkdir()
-    ok(cli("platform", "add", PLATFORM, "--secret", SECRET, db=db_url))
-    ok(cli("vehicle", "add", VEHICLE, OTHER_VEHICLE, "--platform", PLATFORM, db=db_url))
+    vehicles = {VEHICLE: (PLATFORM, True), OTHER_VEHICLE: (PLATFORM, True)}
+    asyncio.run(seed_database(db_url, Seed({PLATFORM: SECRET}, vehicles)))
     iot = {"iotCode": VEHICLE}
 
     with (

@@ -66,11 +66,14 @@ class Received:
 
     def stamps(self, watched: Watched, since: float = 0) -> list[int]:
         """Stamps of the vehicle's pushes of that kind stamped `since` or later (a report
-        made in the second of `since` but before it does not count)."""
+        made in the second of `since` but before it does not count), each push once: a
+        jump of the clock past a push's lease while it is sent may send it again, under
+        its eventId, as any retry would."""
         kind, iot_code = watched
+        once = {p.event_id: p for p in list(self.pushes)}  # delivery is at least once
         return sorted(
             stamp(p)
-            for p in list(self.pushes)
+            for p in once.values()
             if isinstance(p, kind) and p.iot_code == iot_code and stamp(p) >= since
         )
 

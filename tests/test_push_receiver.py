@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,14 +23,13 @@ from segway_gateway.webhooks import (
     verify,
 )
 from segway_gateway.webhooks.receiver import Rejection, push_app
-from tests.harness import DOC_SECRET, free_port
-from tests.processes import GATEWAY, cli_env
+from tests.harness import DOC_SECRET
+from tests.processes import PushListener, listening
 from tests.test_contract import vectors
 
 VECTORS = vectors()
 PUSHES = {v["name"].split()[0]: v for v in VECTORS if v["name"].endswith(" push")}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-READY_TIMEOUT = 120.0
 
 
 def test_package_exports_a_sorted_all_of_names_that_exist() -> None:
@@ -194,57 +190,19 @@ def test_receiver_refuses_a_json_body_and_a_repeated_field() -> None:
 # The real `segway-gateway push listen`
 
 
-class Listener:
-    """`segway-gateway push listen` on a free loopback port, its stdout in a file."""
-
-    def __init__(self, tmp: Path, *extra: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.out = tmp / f"listen-{self.port}.out"
-        argv = [str(GATEWAY), "push", "listen", "--port", str(self.port), *extra]
-        with self.out.open("wb") as out:
-            self.process = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env={**cli_env(), **(env or {})}
-            )
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def output(self) -> str:
-        return self.out.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while self.process.poll() is None and time.monotonic() < deadline:
-            try:
-                httpx.get(self.url("/"), timeout=5)
-                return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        pytest.fail(f"push listen did not start:\n{self.output()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
-
-
 @pytest.fixture
-def listener(tmp_path: Path) -> Iterator[Listener]:
-    process = Listener(tmp_path, "--secret", DOC_SECRET)
-    try:
-        process.wait_ready()
-        yield process
-    finally:
-        process.stop()
+def listener(tmp_path: Path) -> Iterator[PushListener]:
+    with listening(tmp_path, "--secret", DOC_SECRET) as started:
+        yield started
 
 
-def test_push_listen_prints_one_line_per_push_of_each_kind(listener: Listener) -> None:
+def test_push_listen_prints_one_line_per_push_of_each_kind(listener: PushListener) -> None:
     for kind, vector in PUSHES.items():
         answer = httpx.post(
             listener.url(f"/v2/vehicle/{kind}"), content=vector["form_body"], headers=FORM
         )
         assert answer.status_code == 200, answer.text
-    lines = listener.output().splitlines()
+    lines = listener.log().splitlines()
     assert lines[1:] == [
         "status 861477038719116 online=true locked=false charging=false powerPercent=80 "
         "speed=18 remainingRange=3000 statusUtcTime=1591067719",
@@ -252,35 +210,30 @@ def test_push_listen_prints_one_line_per_push_of_each_kind(listener: Listener) -
         "longitude=114.125962 gpsUtcTime=1591067719",
         "alert 861477038719116 code=12 alertStatus=0 statusUtcTime=1591067719",
         "fault 861477038719116 code=31 faultStatus=1 statusUtcTime=1591067719",
-    ], listener.output()
+    ], listener.log()
 
 
 def test_push_listen_answers_a_wrong_signature_401_and_prints_it_rejected(
-    listener: Listener,
+    listener: PushListener,
 ) -> None:
     params = signed(PUSHES["status"]["params"], "not-the-secret")
     answer = httpx.post(listener.url("/v2/vehicle/status"), data=params)
     assert (answer.status_code, answer.text) == (401, "bad signature")
-    assert listener.output().splitlines()[1:] == [
+    assert listener.log().splitlines()[1:] == [
         "REJECTED: bad signature (status 861477038719116, 401)"
     ]
 
 
 def test_push_listen_json_prints_every_field_with_the_secret_from_the_env(tmp_path: Path) -> None:
-    process = Listener(
-        tmp_path, "--json", "--prefix", "/segway", env={"SEGWAY_PUSH_SECRET": DOC_SECRET}
-    )
-    try:
-        process.wait_ready()
+    secret = {"SEGWAY_PUSH_SECRET": DOC_SECRET}
+    with listening(tmp_path, "--json", "--prefix", "/segway", env=secret) as process:
         for kind, vector in PUSHES.items():
             params = {**vector["params"], "eventId": f"{kind}-1"}
             answer = httpx.post(
                 process.url(f"/segway/v2/vehicle/{kind}"), data=signed(params, DOC_SECRET)
             )
             assert answer.status_code == 200, answer.text
-    finally:
-        process.stop()
-    printed = [json.loads(line) for line in process.output().splitlines()[1:]]
+    printed = [json.loads(line) for line in process.log().splitlines()[1:]]
     assert [p["kind"] for p in printed] == list(PUSHES)
     for pushed, (kind, vector) in zip(printed, PUSHES.items(), strict=True):
         expected = {k: v for k, v in vector["params"].items() if k != "remainderRange"}

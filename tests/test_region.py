@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.regions import Region
-from tests.conftest import EUROPE_PLATFORM, EUROPE_VEHICLE, OTHER_SECRET, PLATFORM, SEED, get_token
-from tests.harness import RunningGateway, running
-
-STATUS = "/api/v2/vehicle/query/current/status"
+from tests.conftest import EUROPE_PLATFORM, EUROPE_VEHICLE, OTHER_SECRET, SEED, api_client
+from tests.harness import STATUS, RunningGateway, code_of, running
 
 
 @pytest.fixture(scope="module")
@@ -23,26 +20,15 @@ def apac_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGat
 
 
 def test_a_europe_platform_on_an_apac_gateway_is_15100(apac_server: RunningGateway) -> None:
-    token = get_token(apac_server.base_url, EUROPE_PLATFORM, OTHER_SECRET)
-    response = httpx.get(
-        f"{apac_server.base_url}{STATUS}",
-        params={"iotCode": EUROPE_VEHICLE},
-        headers={"Authorization": f"bearer {token}"},
-        timeout=30,
-    )
-    assert response.json()["code"] == Code.INCORRECT_PLATFORM
+    with api_client(apac_server.base_url, EUROPE_PLATFORM, OTHER_SECRET) as api:
+        response = api.get(STATUS, params={"iotCode": EUROPE_VEHICLE})
+    assert code_of(response) == Code.INCORRECT_PLATFORM
     assert response.json()["msg"] == "incorrect platform info"
 
 
 def test_an_apac_platform_on_an_apac_gateway_is_served(apac_server: RunningGateway) -> None:
-    token = get_token(apac_server.base_url, PLATFORM)
-    response = httpx.get(
-        f"{apac_server.base_url}{STATUS}",
-        params={"iotCode": "861477038719116"},
-        headers={"Authorization": f"bearer {token}"},
-        timeout=30,
-    )
-    assert response.json()["code"] == 0
+    with api_client(apac_server.base_url) as api:
+        assert code_of(api.get(STATUS, params={"iotCode": "861477038719116"})) == 0
 
 
 @pytest.mark.parametrize(

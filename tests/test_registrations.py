@@ -23,8 +23,9 @@ def code(client: httpx.Client, iot_code: str) -> int:
 
 
 def test_a_vehicle_moved_to_another_platform_and_a_removed_platform_are_followed(
-    server: RunningGateway, api: httpx.Client, vehicle: str
+    clocked_server: RunningGateway, clocked_api: httpx.Client, vehicle: str
 ) -> None:
+    server, api = clocked_server, clocked_api
     db = server.gateway.db
     server.run(db.platforms.add(Platform(NEW_PLATFORM, hash_secret(NEW_SECRET), None, 0)))
     token = get_token(server.base_url, NEW_PLATFORM, NEW_SECRET)

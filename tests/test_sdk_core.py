@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -13,6 +13,7 @@ from segway_gateway.client.fleet import each
 from segway_gateway.client.policy import Attempts, RetryPolicy, TokenCache, base_url_for
 from segway_gateway.contract.envelope import Envelope
 from segway_gateway.contract.models import TokenResponse
+from tests.harness import WAIT, eventually
 
 STATUS = {
     "iotCode": "861477038719116",
@@ -197,16 +198,22 @@ def test_a_failed_refresh_keeps_the_old_token_while_it_lasts() -> None:
 
 
 def test_ctrl_c_stops_a_fleet_call_from_starting_the_rest() -> None:
+    """The other calls under way when Ctrl-C comes end; then the pool's threads are gone,
+    and no call started after them."""
     started: list[str] = []
+    interrupted = threading.Event()
+    before = set(threading.enumerate())
 
     def call(iot_code: str) -> str:
         started.append(iot_code)
         if iot_code == "0":
             raise KeyboardInterrupt
-        time.sleep(0.05)
+        interrupted.wait(WAIT)  # still at work when Ctrl-C comes
         return iot_code
 
     with pytest.raises(KeyboardInterrupt):
         each([str(n) for n in range(100)], call, concurrency=2)
-    time.sleep(0.2)
+    pool = set(threading.enumerate()) - before
+    interrupted.set()
+    eventually(lambda: not any(thread.is_alive() for thread in pool), "the pool's threads ended")
     assert len(started) < 10

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.harness import RunningGateway
+from tests.harness import RunningGateway, code_of
 
 SOUND = "/api/v2/vehicle/setting/sound"
 ABLE_SWITCH = "/api/v2/mopeds/setting/able-switch"
@@ -14,15 +14,14 @@ ABLE_SWITCH = "/api/v2/mopeds/setting/able-switch"
 
 def settings(server: RunningGateway, iot_code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The settings as the gateway stored them and as the simulated vehicle applied them."""
-    assert server.gateway.sim is not None
     entry = server.gateway.fleet.entry(iot_code)
     assert entry is not None
-    vehicle = server.gateway.sim.vehicle(iot_code)
+    vehicle = server.sim_vehicle(iot_code)
     return server.call(lambda: (dict(entry.settings), dict(vehicle.state.settings)))
 
 
 def ok(response: httpx.Response) -> None:
-    assert response.json()["code"] == 0, response.text
+    assert code_of(response) == 0, response.text
 
 
 def test_work_mode_0_and_mask_2_keep_what_was_set(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -37,25 +36,22 @@ def new_op_id() -> str:
     return str(uuid.uuid4())
 
 
-def now_ms() -> int:
-    """Epoch milliseconds, the unit of `t`."""
-    return time.time_ns() // 1_000_000
-
-
 def envelope(
     code: Code,
     op_id: str,
     data: Any = None,
     msg: str | None = None,
     *,
+    t: int,
     res_id: bool = False,
 ) -> dict[str, Any]:
-    """The envelope of one answer; `msg` defaults to the document's text for `code`."""
+    """The envelope of one answer made at `t` (epoch ms); `msg` defaults to the document's
+    text for `code`."""
     body: dict[str, Any] = {
         "code": int(code),
         "msg": code.message if msg is None else msg,
         "data": data,
-        "t": now_ms(),
+        "t": t,
         "opId": op_id,
     }
     if res_id:

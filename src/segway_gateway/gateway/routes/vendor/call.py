@@ -100,18 +100,22 @@ def api_endpoint(
             platform = await gateway.tokens.authenticate(request.headers.get("authorization"))
             _check_region(gateway.config.region, platform)
             data = await handler(Call(request, gateway, platform, op_id))
-            body = envelope(Code.SUCCESS, op_id, data, msg, res_id=res_id)
+            body = envelope(Code.SUCCESS, op_id, data, msg, t=_now_ms(gateway), res_id=res_id)
         except ApiError as err:
             outcome = str(err)
-            body = envelope(err.code, op_id, res_id=res_id)
+            body = envelope(err.code, op_id, t=_now_ms(gateway), res_id=res_id)
         except Exception:
             log.exception("op=%s unexpected failure", op_id)
             outcome = "15001"
-            body = envelope(Code.SERVER_ERROR, op_id, res_id=res_id)
+            body = envelope(Code.SERVER_ERROR, op_id, t=_now_ms(gateway), res_id=res_id)
         log.info("op=%s platform=%s %s -> %s", op_id, platform, request.scope["path"], outcome)
         return Response(orjson.dumps(body), media_type="application/json")
 
     return endpoint
+
+
+def _now_ms(gateway: Gateway) -> int:
+    return int(gateway.clock() * 1000)
 
 
 def _check_region(region: Region | None, platform_code: str) -> None:
