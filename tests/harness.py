@@ -21,13 +21,14 @@ import uvicorn
 
 from segway_gateway.clock import JumpClock
 from segway_gateway.contract.codes import Code
+from segway_gateway.contract.device import DeviceEvent
 from segway_gateway.gateway.app import create_app
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import hash_secret
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.platforms import Platform
-from segway_gateway.gateway.store.vehicles import Vehicle
+from segway_gateway.gateway.store.vehicles import Vehicle, VehicleState
 from segway_gateway.sim.faults import Fault
 from segway_gateway.sim.vehicle import SimVehicle
 
@@ -227,6 +228,24 @@ class RunningGateway:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's event loop and return its result."""
         return self._server.run(coroutine)
+
+    def stored(self, iot_code: str) -> VehicleState:
+        """What the gateway's store holds of a vehicle (what every query answers from)."""
+        state = self.run(self.gateway.db.vehicles.state(iot_code))
+        assert state is not None, f"{iot_code} is not registered"
+        return state
+
+    def record_events(self) -> list[tuple[str, DeviceEvent]]:
+        """From now on, every event the fleet service takes, in order, as (iotCode, event)."""
+        fleet, taken = self.gateway.fleet, []
+        on_event = fleet.on_event
+
+        def recording(iot_code: str, event: DeviceEvent) -> None:
+            taken.append((iot_code, event))
+            on_event(iot_code, event)
+
+        self.call(lambda: setattr(fleet, "on_event", recording))
+        return taken
 
     def sim_vehicle(self, iot_code: str) -> SimVehicle:
         """The simulated vehicle (read it on the server's loop, with `call`, where it moves)."""

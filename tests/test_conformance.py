@@ -101,9 +101,8 @@ def sim_snapshot(server: RunningGateway, iot_code: str) -> dict[str, Any]:
 
 
 def stored_settings(server: RunningGateway, iot_code: str) -> dict[str, Any]:
-    """The settings the gateway keeps for a vehicle, copied on the server's loop."""
-    fleet = server.gateway.fleet
-    return server.call(lambda: copy.deepcopy(fleet.entry(iot_code).settings))
+    """The settings the gateway stored for a vehicle."""
+    return server.stored(iot_code).settings
 
 
 def status_of(api: httpx.Client, iot_code: str) -> dict[str, Any]:

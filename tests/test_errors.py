@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.device import DeviceLocation
 from segway_gateway.gateway.errors import ApiError
+from segway_gateway.gateway.store.tables import vehicles
 from segway_gateway.sim.faults import Fault
 from segway_gateway.sim.vehicle import Mode
 from tests.conftest import INACTIVE_VEHICLE, OTHER_VEHICLE
@@ -132,11 +134,13 @@ def test_real_time_location_answered_with_an_invalid_fix_is_15400(
 def test_location_of_a_vehicle_that_never_had_a_fix_is_15400(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
-    def forget_location() -> None:
-        entry = server.gateway.fleet.entry(vehicle)
-        entry.location = None
+    async def forget_location() -> None:
+        """As if the vehicle had never reported a fix (a locked one's next is 900 s away)."""
+        forgotten = update(vehicles).where(vehicles.c.iot_code == vehicle)
+        async with server.gateway.db.engine.begin() as conn:
+            await conn.execute(forgotten.values(location=None, location_at=None))
 
-    server.call(forget_location)
+    server.run(forget_location())
     assert code_of(api.get(LOCATION, params={"iotCode": vehicle})) == Code.NO_LOCATION
 
 
@@ -224,7 +228,7 @@ def test_unsupported_interval_setting_is_15707_and_not_stored(
     body = {"iotCode": vehicle, "locationInterval": {"unlockStatus": 30}}
     assert code_of(api.post(INTERVAL, json=body)) == Code.NOT_SUPPORTED
     assert "interval" not in server.sim_vehicle(vehicle).state.settings
-    assert "interval" not in server.gateway.fleet.entry(vehicle).settings
+    assert "interval" not in server.stored(vehicle).settings
 
 
 def test_unexpected_failure_is_15001_not_http_500(

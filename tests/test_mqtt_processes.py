@@ -145,7 +145,7 @@ def test_mqtt_password_prints_what_the_broker_accepts(
 
     async def log_in(secret: str) -> None:
         address = Broker.from_url(broker_url).login(iot_code, secret)
-        session = MqttSession(address, "test-provisioned", lambda _t, _p: None, [])
+        session = MqttSession(address, f"c80-{iot_code}", lambda _t, _p: None, [])
         await asyncio.wait_for(session.open(), 30)
         await session.close()
 

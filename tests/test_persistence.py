@@ -101,7 +101,8 @@ def success(response: httpx.Response) -> Any:
 async def stored_rows(db_url: str) -> tuple[dict[str, Any], str]:
     """VEHICLE's stored settings, and every stored row of every table as text."""
     async with Database(db_url) as db, db.engine.connect() as conn:
-        (vehicle,) = await db.vehicles.list_codes([VEHICLE])
+        vehicle = await db.vehicles.state(VEHICLE)
+        assert vehicle is not None
         rows = [
             repr(tuple(row))
             for table in metadata.sorted_tables

@@ -4,6 +4,7 @@ and a push claimed by an instance that died goes out when its lease ends."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections import Counter
@@ -31,6 +32,7 @@ from tests.test_pushes import receiving
 
 VEHICLE = "869940000000001"
 _RNG = random.Random(7)
+_REPORTS = itertools.count(1_700_000_000_000)
 STATUS = SimVehicle(new_state(VEHICLE, SHENZHEN, _RNG), SHENZHEN, _RNG).status(1_700_000_000)
 
 
@@ -44,11 +46,11 @@ async def seed(
 
 
 async def add_pushes(db: Database, pushes: int, platform_code: str = PLATFORM) -> set[str]:
-    """`pushes` status pushes in the outbox, the doorbell not rung; their event ids."""
+    """`pushes` status pushes in the outbox, the doorbell not rung; their event ids (each
+    push a report of its own: the same report would be the same push)."""
     now = time.time()
-    accepted = [
-        outgoing(status_push(VEHICLE, platform_code, True, STATUS), now) for _ in range(pushes)
-    ]
+    reports = (STATUS.model_copy(update={"reported_at": next(_REPORTS)}) for _ in range(pushes))
+    accepted = [outgoing(status_push(VEHICLE, platform_code, True, r), now) for r in reports]
     async with db.engine.begin() as conn:
         await enqueue(conn, accepted)
     return {push.event_id for push in accepted}

@@ -14,10 +14,8 @@ ABLE_SWITCH = "/api/v2/mopeds/setting/able-switch"
 
 def settings(server: RunningGateway, iot_code: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The settings as the gateway stored them and as the simulated vehicle applied them."""
-    entry = server.gateway.fleet.entry(iot_code)
-    assert entry is not None
     vehicle = server.sim_vehicle(iot_code)
-    return server.call(lambda: (dict(entry.settings), dict(vehicle.state.settings)))
+    return server.stored(iot_code).settings, server.call(lambda: dict(vehicle.state.settings))
 
 
 def ok(response: httpx.Response) -> None:

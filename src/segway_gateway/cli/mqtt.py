@@ -13,7 +13,8 @@ from segway_gateway.cli.common import db_option, iot_codes_arg, key_file_option,
 
 @click.group()
 def mqtt() -> None:
-    """The MQTT device link: per-vehicle credentials, a Mosquitto ACL, its AsyncAPI document."""
+    """The MQTT device link: per-vehicle credentials bound to client ids, a Mosquitto config
+    with its ACL, the AsyncAPI document."""
 
 
 FORMATS = ["yaml", "json"] if find_spec("yaml") is not None else ["json"]
@@ -41,24 +42,48 @@ def asyncapi(fmt: str) -> None:
     "directory",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for passwd, acl and mosquitto.conf.",
+    help="Directory for mosquitto.conf, dynamic-security.json and a README.",
 )
 @click.option("--port", default=1883, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--plugin",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mosquitto's dynamic security plugin [default: found in the usual places].",
+)
 @db_option
 @key_file_option
 @run_async
-async def broker_config(directory: Path, port: int, db_url: str, key_file: Path) -> None:
-    """Write a Mosquitto config for every registered vehicle (rerun after adding vehicles)."""
-    from segway_gateway.devicelink.mosquitto import write_broker_files
+async def broker_config(
+    directory: Path, port: int, plugin: Path | None, db_url: str, key_file: Path
+) -> None:
+    """Write a Mosquitto config for every registered vehicle (rerun after adding vehicles,
+    then restart the broker).
+
+    Each vehicle's credentials connect only under its client id c80-{iotCode}, so no
+    device can take the gateway's client id or another vehicle's and knock it off the
+    broker (Mosquitto 2.0 or later, with its dynamic security plugin). DIR/README says
+    how to do the same on EMQX and HiveMQ.
+    """
+    from segway_gateway.devicelink.mosquitto import (
+        PluginNotFound,
+        find_plugin,
+        write_broker_files,
+    )
     from segway_gateway.gateway.crypto import load_key
 
+    try:
+        found = find_plugin(plugin)
+    except PluginNotFound as err:
+        hint = "" if plugin is not None else "; give its path with --plugin"
+        raise click.ClickException(f"no Mosquitto dynamic security plugin: {err}{hint}") from err
     registered = await with_db(db_url, lambda db: db.vehicles.registrations())
     try:
-        conf = write_broker_files(directory, load_key(key_file), sorted(registered), port)
+        conf = write_broker_files(directory, load_key(key_file), sorted(registered), port, found)
     except OSError as err:
         raise click.ClickException(f"cannot write the broker files: {err}") from err
     click.echo(f"{len(registered)} vehicles and the gateway user written to {directory}")
     click.echo(f"start the broker with: mosquitto -c {conf}")
+    click.echo(f"for EMQX or HiveMQ instead, see {directory / 'README'}")
 
 
 @mqtt.command("password")

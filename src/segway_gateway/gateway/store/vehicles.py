@@ -56,6 +56,18 @@ class Report:
     """What it pushes once stored (None: its platform takes no pushes)."""
 
 
+_RECORD = [
+    vehicles.c.iot_code,
+    vehicles.c.platform_code,
+    vehicles.c.active,
+    vehicles.c.created_at,
+    vehicles.c.status,
+    vehicles.c.location,
+    vehicles.c.settings,
+]
+"""The columns of a `Vehicle`."""
+
+
 class VehicleRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -81,7 +93,7 @@ class VehicleRepo:
                 raise AlreadyExists(f"{err.orig} (nothing was added)") from err
 
     async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
-        query = select(vehicles).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
+        query = select(*_RECORD).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
         if platform_code is not None:
             query = query.where(vehicles.c.platform_code == platform_code)
         async with self._engine.connect() as conn:
@@ -94,11 +106,6 @@ class VehicleRepo:
             return {
                 row.iot_code: (row.platform_code, row.active) for row in await conn.execute(query)
             }
-
-    async def list_codes(self, iot_codes: list[str]) -> list[Vehicle]:
-        query = select(vehicles).where(vehicles.c.iot_code.in_(iot_codes))
-        async with self._engine.connect() as conn:
-            return [Vehicle(**row._mapping) for row in await conn.execute(query)]
 
     async def remove(self, iot_code: str) -> None:
         async with self._engine.begin() as conn:

@@ -1,0 +1,151 @@
+"""The store keeps a vehicle's newest report only, pushes each report once, and lets no
+report made before a command undo what the command set (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from typing import Any
+
+from sqlalchemy import func, select
+
+from segway_gateway.contract.device import CommandName, DeviceStatus
+from segway_gateway.gateway.crypto import hash_secret
+from segway_gateway.gateway.push.forms import event_id_of, outgoing, status_push
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.platforms import Platform
+from segway_gateway.gateway.store.tables import push_outbox
+from segway_gateway.gateway.store.vehicles import Report, Vehicle
+from segway_gateway.sim.city import SHENZHEN
+from segway_gateway.sim.state import new_state
+from segway_gateway.sim.vehicle import SimVehicle
+from tests.conftest import PLATFORM
+
+VEHICLES = [str(869_980_000_000_000 + n) for n in range(20)]
+T0 = 1_790_000_000_000
+_RNG = random.Random(11)
+STATUS = SimVehicle(new_state(VEHICLES[0], SHENZHEN, _RNG), SHENZHEN, _RNG).status(T0 / 1000)
+
+
+def status_at(at_ms: int, **changes: Any) -> DeviceStatus:
+    return STATUS.model_copy(update={"reported_at": at_ms, **changes})
+
+
+def report(iot_code: str, status: DeviceStatus) -> Report:
+    push = outgoing(status_push(iot_code, PLATFORM, True, status), T0 / 1000)
+    return Report(iot_code, "status", status.at_ms, status.model_dump(by_alias=True), push)
+
+
+async def seeded(db_url: str) -> Database:
+    db = Database(db_url)
+    await db.create_schema()
+    await db.platforms.add(Platform(PLATFORM, hash_secret("s"), "http://127.0.0.1:9", 0))
+    await db.vehicles.add(*(Vehicle(code, PLATFORM, True, 0) for code in VEHICLES))
+    return db
+
+
+async def outbox_size(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(push_outbox)) or 0)
+
+
+def test_a_report_is_stored_and_pushed_once_and_an_older_one_never(db_url: str) -> None:
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[0]
+            newer, older = status_at(T0 + 2000, odometer=2), status_at(T0 + 1000, odometer=1)
+            assert await db.vehicles.apply_reports([report(vehicle, newer)]) != []
+            assert await db.vehicles.apply_reports([report(vehicle, newer)]) == []  # again
+            assert await db.vehicles.apply_reports([report(vehicle, older)]) == []  # late
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is not None
+            assert state.status["odometer"] == 2
+            assert await outbox_size(db) == 1
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
+def test_the_same_report_taken_by_two_instances_at_once_is_pushed_once(db_url: str) -> None:
+    """Two database handles (two gateways) store the same reports of every vehicle at the
+    same time, in opposite orders: each report once in the outbox, no deadlock."""
+
+    async def story() -> None:
+        first, second = await seeded(db_url), Database(db_url)
+        try:
+            reports = [
+                report(code, status_at(T0 + n * 1000, odometer=n))
+                for code, n in itertools.product(VEHICLES, range(1, 6))
+            ]
+            await asyncio.gather(
+                first.vehicles.apply_reports(reports),
+                second.vehicles.apply_reports(list(reversed(reports))),
+            )
+            assert await outbox_size(first) == len(reports)
+            for code in VEHICLES:
+                state = await first.vehicles.state(code)
+                assert state is not None and state.status is not None
+                assert state.status["odometer"] == 5
+        finally:
+            await first.close()
+            await second.close()
+
+    asyncio.run(story())
+
+
+def test_a_report_made_before_a_command_does_not_undo_its_lock_state(db_url: str) -> None:
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[1]
+            await db.vehicles.apply_reports([report(vehicle, status_at(T0, locked=True))])
+            await db.vehicles.apply_command(vehicle, T0 + 5000, locked=False)
+            stale = status_at(T0 + 4000, locked=True, odometer=7)  # made before the unlock
+            assert await db.vehicles.apply_reports([report(vehicle, stale)]) != []
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is not None
+            assert (state.status["locked"], state.status["odometer"]) == (False, 7)
+            later = status_at(T0 + 6000, locked=True)  # the vehicle locked itself since
+            await db.vehicles.apply_reports([report(vehicle, later)])
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is not None
+            assert state.status["locked"] is True
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
+def test_settings_written_by_commands_merge_and_reports_leave_them(db_url: str) -> None:
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[2]
+            switch = (CommandName.SET_SWITCH, {"alertSensitivity": 3})
+            sound = (CommandName.SET_SOUND, {"workMode": 2, "volume": 1})
+            await db.vehicles.apply_command(vehicle, T0, setting=switch)
+            await db.vehicles.apply_command(vehicle, T0, setting=sound)
+            await db.vehicles.apply_reports([report(vehicle, status_at(T0 + 1000))])
+            state = await db.vehicles.state(vehicle)
+            assert state is not None
+            assert state.settings == {
+                "switch": {"alertSensitivity": 3},
+                "sound": {"workMode": 2, "volume": 1},
+            }
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
+def test_the_event_id_is_a_function_of_the_report() -> None:
+    same = status_at(T0)
+    assert event_id_of("status", VEHICLES[0], same) == event_id_of("status", VEHICLES[0], same)
+    assert event_id_of("status", VEHICLES[0], same) != event_id_of("status", VEHICLES[1], same)
+    assert event_id_of("status", VEHICLES[0], same) != event_id_of(
+        "status", VEHICLES[0], status_at(T0 + 1)
+    )
+    assert event_id_of("status", VEHICLES[0], same) != event_id_of("location", VEHICLES[0], same)
