@@ -20,7 +20,7 @@ from segway_gateway.contract.pushes import PushEvent, StatusPush
 from segway_gateway.gateway.crypto import hash_secret, load_key
 from segway_gateway.gateway.sealing import seal
 from segway_gateway.gateway.store.db import Database
-from segway_gateway.gateway.store.outbox import PENDING, LogQuery
+from segway_gateway.gateway.store.outbox import PENDING, LogEntry, LogQuery
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.tables import push_outbox
 from segway_gateway.gateway.store.vehicles import Vehicle
@@ -176,22 +176,41 @@ def test_the_delivery_log_keeps_every_attempt(
 def test_a_push_refused_once_is_retried_5_s_later_with_the_same_event_id(
     tmp_path: Path,
 ) -> None:
-    seen: dict[str, list[float]] = {}
+    """The refused push is due again 5 s after its attempt ended (the document's second
+    attempt), and goes out with its eventId once the gateway's clock gets there."""
+    seen: Counter[str] = Counter()
+    refused_ids: list[str] = []
 
     async def refuse_first(event: PushEvent) -> None:
         assert event.event_id is not None
-        seen.setdefault(event.event_id, []).append(time.monotonic())
-        if isinstance(event, StatusPush) and len(seen[event.event_id]) == 1:
+        seen[event.event_id] += 1
+        if isinstance(event, StatusPush) and not refused_ids:
+            refused_ids.append(event.event_id)
             raise RuntimeError("receiver busy")
 
     with receiving(refuse_first) as url:
         seed_with_pushes(tmp_path, url)
-        for _ in running(tmp_path, NOTHING):
-            eventually(
-                lambda: any(len(times) == 2 for times in seen.values()), "a retried status push"
-            )
-    retried = next(times for times in seen.values() if len(times) == 2)
-    assert 4.5 <= retried[1] - retried[0] <= 15
+        with contextlib.contextmanager(running)(tmp_path, NOTHING) as server:
+            outbox = server.gateway.db.outbox
+
+            def logged() -> list[LogEntry]:
+                return server.run(outbox.log(LogQuery(event_id=refused_ids[0])))
+
+            eventually(lambda: bool(refused_ids) and bool(logged()), "a refused attempt logged")
+            (entry,) = logged()
+            assert entry.state == PENDING
+            due = server.run(due_at(server.gateway.db, entry.event_id))
+            assert due == entry.attempt.at + entry.attempt.latency_ms + 5000
+            server.clock.advance(5)
+            eventually(lambda: seen[refused_ids[0]] == 2, "the retry, with the same eventId")
+
+
+async def due_at(db: Database, event_id: str) -> int:
+    """When the outbox has a push due next, epoch ms on the gateway's clock."""
+    async with db.engine.connect() as conn:
+        query = select(push_outbox.c.due_at).where(push_outbox.c.event_id == event_id)
+        due: int = (await conn.execute(query)).scalar_one()
+    return due
 
 
 def test_a_hanging_receiver_does_not_delay_another_platforms_pushes(tmp_path: Path) -> None:
@@ -375,8 +394,14 @@ def test_a_durable_platform_keeps_trying_where_the_document_gives_up(tmp_path: P
                 events = Counter(e.event_id for e in server.run(outbox.log(LogQuery(platform))))
                 return {event_id for event_id, attempts in events.items() if attempts >= 2}
 
+            def refused_once(platform: str) -> bool:
+                return bool(server.run(outbox.log(LogQuery(platform))))
+
             for platform in ("A50001", "A50002"):
-                eventually(lambda p=platform: bool(refused_twice(p)), "a push refused twice", 60)
+                eventually(lambda p=platform: refused_once(p), "a first refused attempt")
+            server.clock.advance(5)  # both policies try again 5 s after a first refusal
+            for platform in ("A50001", "A50002"):
+                eventually(lambda p=platform: bool(refused_twice(p)), "a push refused twice")
             dead = server.run(outbox.log(LogQuery(state="dead")))
             assert {entry.platform_code for entry in dead} == {"A50002"}
             twice = refused_twice("A50001")
