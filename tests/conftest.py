@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -126,9 +127,9 @@ def tmp_db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cli.db'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_postgres() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; its URL."""
     require_service("PostgreSQL", PG_HOST, PG_PORT)
     import asyncpg
 
@@ -147,6 +148,20 @@ def postgres_url() -> Iterator[str]:
         yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test."""
+    with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_module_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this module's tests."""
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

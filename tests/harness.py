@@ -196,11 +196,13 @@ async def seed_database(url: str, seed: Seed) -> None:
 class RunningGateway:
     """A started gateway and what a test needs to reach it."""
 
-    def __init__(self, tmp: Path, seed: Seed, **config: Any) -> None:
-        url = f"sqlite:///{tmp / 'gateway.db'}"
+    def __init__(self, tmp: Path, seed: Seed, db_url: str | None = None, **config: Any) -> None:
+        """On `db_url` (default: SQLite in `tmp`), with `seed` added to it."""
+        url = db_url or f"sqlite:///{tmp / 'gateway.db'}"
         asyncio.run(seed_database(url, seed))
         self.clock = JumpClock()
-        self.config = GatewayConfig(db_url=url, key_file=tmp / "gateway.key", **config)
+        config.setdefault("key_file", tmp / "gateway.key")
+        self.config = GatewayConfig(db_url=url, **config)
         self.app = create_app(self.config, self.clock)
         self._server = ThreadServer(self.app)
         self.port = self._server.port

@@ -48,12 +48,14 @@ def seed_with_pushes(
     fleet: list[str] = FLEET,
     platform_code: str = PLATFORM,
     key_file: str = "gateway.key",
+    db_url: str | None = None,
 ) -> None:
-    """A platform with a push URL and its sealed secret, and its fleet."""
+    """A platform with a push URL and its sealed secret, and its fleet (in `db_url`, by
+    default the SQLite database a gateway in `directory` uses)."""
 
     async def seed() -> None:
         key = load_key(directory / key_file)
-        async with Database(f"sqlite:///{directory / 'gateway.db'}") as db:
+        async with Database(db_url or f"sqlite:///{directory / 'gateway.db'}") as db:
             platform = Platform(platform_code, hash_secret(DOC_SECRET), push_url, 0)
             await db.platforms.add(platform, seal(key, platform_code, DOC_SECRET))
             await db.vehicles.add(*(Vehicle(code, platform_code, True, 0) for code in fleet))

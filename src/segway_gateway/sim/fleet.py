@@ -14,8 +14,9 @@ import contextlib
 import logging
 import math
 import random
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from segway_gateway.clock import Clock
@@ -37,7 +38,8 @@ ADVANCE_EVERY_TICKS = 4
 """Each vehicle's physics moves on every 4th tick (2 s) by 2 s, a quarter of the fleet per
 tick: the cost of a large fleet, while reports and changes still go out within a tick."""
 SAVE_SECONDS = 30.0
-"""Each vehicle's state is written this often while running (and at `stop`)."""
+"""Each vehicle's state is written this often while running (and at `stop`); a vehicle
+whose state a command changed is written before its reply goes out."""
 LOCATION_INTERVALS = {"unlockStatus": 10, "lockStatus": 900}
 STATUS_INTERVALS = {"ridingStatus": 10, "nonRiding": 60, "lockStatus": 900}
 _SESSIONLESS = (Mode.OFFLINE, Mode.INACTIVE)
@@ -62,6 +64,10 @@ class _Running:
     next_status: float = 0.0
     next_location: float = 0.0
     last_phase: tuple[bool, Mode] | None = None
+    changes: int = 0
+    """How many commands changed the vehicle's state so far."""
+    written: int = 0
+    """`changes` as it was when the last successful write of the vehicle took its state."""
 
 
 class SimFleet:
@@ -90,7 +96,13 @@ class SimFleet:
         self.schedule = ScheduleStats()
         self._saving: list[str] = []
         """Vehicles still to save in this round of `_save_some`."""
-        self._writing: asyncio.Task[None] | None = None
+        self._unwritten: set[str] = set()
+        """Vehicles the next write takes, each with its state as it is when that write begins."""
+        self._after_write: list[Callable[[bool], None]] = []
+        """Called with whether the next write succeeded: replies waiting for it, `save()`."""
+        self._slice_waiting = False
+        """A slice of `_save_some` is in `_unwritten`, not yet taken by a write."""
+        self._writer: asyncio.Task[None] | None = None
         self._ticks = 0
         self._touched: set[str] = set()
         """Vehicles handed out by `vehicle()` since the last tick."""
@@ -108,9 +120,10 @@ class SimFleet:
         """
         wanted = iot_codes | set(inactive)
         for gone in self._running.keys() - wanted:
-            connection = self._running.pop(gone).connection
-            if connection is not None:
-                connection.close()
+            running = self._running.pop(gone)
+            if running.connection is not None:
+                running.connection.close()
+                running.connection = None  # replies still waiting for a write are dropped
         new = sorted(wanted - self._running.keys())
         saved = await self._flash.load() if new else {}
         for iot_code in new:
@@ -130,15 +143,17 @@ class SimFleet:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._writing is not None:
-            await self._writing
         await self.save()
         for running in self._running.values():
             if running.connection is not None:
                 running.connection.close()
 
-    async def save(self) -> None:
-        await self._flash.save({k: r.vehicle.state.to_dict() for k, r in self._running.items()})
+    async def save(self) -> bool:
+        """Write every vehicle's state, after the write under way if any; False (logged)
+        if the write failed."""
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._write_soon(self._running, then=partial(_settle, written))
+        return await written
 
     def vehicle(self, iot_code: str) -> SimVehicle:
         """A vehicle to act upon; what it does in consequence goes out on the next tick."""
@@ -207,28 +222,65 @@ class SimFleet:
         running.next_location = now + (running.next_location - now) * self._rng.random()
 
     def _on_command(self, running: _Running, command: Command) -> None:
+        """Execute a command and reply. A vehicle keeps what a command did as a real one
+        keeps it in flash: when the command changed its state, the reply goes out once that
+        state is written (the reply is what makes the API answer), so an answer 0 survives a
+        crash. So does any reply while a change is not written yet (still waiting, or its
+        write failed): a vehicle never vouches for a state it has not written. Reports go
+        out at once."""
         now = self._clock()
         connection = running.connection
         if now * 1000 > command.deadline or connection is None:
             return
         vehicle = running.vehicle
+        before = vehicle.state.to_dict()
         reply = vehicle.execute(command, now)
         if reply is None:
             return
+        if vehicle.state.to_dict() != before:
+            running.changes += 1
         if self._phase(running) != running.last_phase:
             self._publish_status(running, now)
         if command.name is CommandName.SET_INTERVAL and reply.code == Code.SUCCESS:
             self._reschedule(running, now)
         self._publish_events(running, now)
-        if Fault.SLOW_REPLY in vehicle.faults and vehicle.reply_delay > 0:
-            late = (running, connection, reply)
-            self._clock.call_later(vehicle.reply_delay, self._late_reply, *late)
+        slow = Fault.SLOW_REPLY in vehicle.faults and vehicle.reply_delay > 0
+        due = now + vehicle.reply_delay if slow else now  # from the command, not the write
+        if running.changes > running.written:
+            release = partial(self._release_reply, running, connection, reply, due)
+            self._write_soon([vehicle.state.iot_code], then=release)
         else:
-            connection.publish_reply(reply)
+            self._reply_at(due, running, connection, reply)
+
+    def _release_reply(
+        self,
+        running: _Running,
+        connection: DeviceConnection,
+        reply: Reply,
+        due: float,
+        written: bool,
+    ) -> None:
+        """The write a reply waited for ended: reply if it succeeded, else stay silent (the
+        gateway answers its timeout, which promises nothing; the next command of the vehicle
+        or its periodic save writes the state again)."""
+        if written:
+            self._reply_at(due, running, connection, reply)
+        else:
+            iot_code = running.vehicle.state.iot_code
+            log.warning("%s: state not written, reply to %s withheld", iot_code, reply.op_id)
+
+    def _reply_at(
+        self, due: float, running: _Running, connection: DeviceConnection, reply: Reply
+    ) -> None:
+        delay = due - self._clock()
+        if delay > 0:
+            self._clock.call_later(delay, self._late_reply, running, connection, reply)
+        else:
+            self._late_reply(running, connection, reply)
 
     @staticmethod
     def _late_reply(running: _Running, connection: DeviceConnection, reply: Reply) -> None:
-        """A slow vehicle's reply, on the session it received the command on, if still open."""
+        """A reply, on the session the command came on, if that is still open."""
         if running.connection is connection:
             connection.publish_reply(reply)
 
@@ -251,23 +303,57 @@ class SimFleet:
                 due = started  # far behind: catch up from now rather than in a burst
 
     def _save_some(self) -> None:
-        """Hand the next slice of the fleet to the store, so that each vehicle is saved
-        once per SAVE_SECONDS at an even cost per tick (`stop` saves them all). The write
-        runs beside the ticks; while one is in flight, the slice waits for the next tick."""
-        if self._writing is not None and not self._writing.done():
+        """Hand the next slice of the fleet to the writer, so that each vehicle is saved
+        once per SAVE_SECONDS at an even cost per tick (`stop` saves them all). Writes run
+        beside the ticks; while a slice still waits for its write, the next one waits for
+        the next tick."""
+        if self._slice_waiting:
             return
         if not self._saving:
             self._saving = list(self._running)
         share = max(1, math.ceil(len(self._running) * TICK_SECONDS / SAVE_SECONDS))
         codes, self._saving = self._saving[:share], self._saving[share:]
-        states = {c: self._running[c].vehicle.state.to_dict() for c in codes if c in self._running}
-        self._writing = asyncio.create_task(self._write(states), name="sim-save")
+        self._slice_waiting = True
+        self._write_soon(codes)
 
-    async def _write(self, states: dict[str, dict[str, Any]]) -> None:
-        try:
-            await self._flash.save(states)
-        except Exception:
-            log.exception("saving simulated vehicles failed")
+    def _write_soon(
+        self, iot_codes: Iterable[str], then: Callable[[bool], None] | None = None
+    ) -> None:
+        """Have these vehicles written by the next write, and `then` called with whether it
+        succeeded. The one way vehicle states reach the flash (slices, commanded vehicles,
+        `save`): one write at a time, each taking every vehicle waiting then."""
+        self._unwritten.update(iot_codes)
+        if then is not None:
+            self._after_write.append(then)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="sim-save")
+
+    async def _write(self) -> None:
+        """Write until no vehicle waits. Each write holds the states as they are when it
+        begins and writes follow each other, so the last write of a vehicle holds its
+        newest state: a slice and a commanded vehicle never overwrite each other with an
+        older state. Waiting vehicles share one write (a burst of commands is one write)."""
+        while self._unwritten or self._after_write:
+            codes, self._unwritten = self._unwritten, set()
+            then, self._after_write = self._after_write, []
+            self._slice_waiting = False
+            taken = [self._running[c] for c in codes if c in self._running]
+            marks = [(running, running.changes) for running in taken]
+            states = {r.vehicle.state.iot_code: r.vehicle.state.to_dict() for r in taken}
+            try:
+                if states:
+                    await self._flash.save(states)
+                written = True
+            except asyncio.CancelledError:
+                _call_all(then, False)
+                raise
+            except Exception:
+                log.exception("saving %d simulated vehicles failed", len(states))
+                written = False
+            if written:
+                for running, changes in marks:
+                    running.written = max(running.written, changes)
+            _call_all(then, written)
 
     def _tick(self, seconds: float) -> None:
         """Move one slice of the fleet on (by the time since its last move) and send every
@@ -363,3 +449,17 @@ def _next_due(due: float, now: float, interval: float) -> float:
     if due <= now < due + interval:
         return due + interval
     return now + interval
+
+
+def _settle(future: asyncio.Future[bool], result: bool) -> None:
+    if not future.done():  # its waiter may have been cancelled
+        future.set_result(result)
+
+
+def _call_all(callbacks: Iterable[Callable[[bool], None]], written: bool) -> None:
+    """Tell each waiter how its write went; one that fails does not stop the others."""
+    for callback in callbacks:
+        try:
+            callback(written)
+        except Exception:
+            log.exception("after a write of simulated vehicles")
