@@ -4,9 +4,10 @@ Every message from the broker passes `admit` before it is parsed: one over
 MAX_PAYLOAD_BYTES, or beyond the vehicle's rate (a token bucket per vehicle:
 `burst` at once, `rate` a second after that), is dropped unread, so a flooding
 vehicle costs a dictionary look-up per message and never a parse or a database
-write. A message that does not validate is `refuse`d. Each refusal is counted by
-reason and logged at most once per vehicle per minute, with how many were
-refused meanwhile.
+write. Replies are not rated: they answer the gateway's own commands, and a reply
+nobody waits for is dropped after its parse, never written. A message that does not
+validate is `refuse`d. Each refusal is counted by reason and logged at most once per
+vehicle per minute, with how many were refused meanwhile.
 """
 
 from __future__ import annotations
@@ -56,11 +57,14 @@ class DeviceGuard:
         self.refused: Counter[str] = Counter()
         """Messages refused so far, by reason."""
 
-    def admit(self, iot_code: str, topic: str, size: int) -> bool:
-        """Whether a message of `size` bytes from this vehicle may be read."""
+    def admit(self, iot_code: str, topic: str, size: int, *, counted: bool = True) -> bool:
+        """Whether a message of `size` bytes from this vehicle may be read; one not
+        `counted` (a reply: as many as the gateway sends commands) spends no token."""
         if size > MAX_PAYLOAD_BYTES:
             self.refuse(iot_code, TOO_LARGE, f"{size} bytes on {topic}")
             return False
+        if not counted:
+            return True
         now = self._clock.monotonic()
         bucket = self._buckets.get(iot_code)
         if bucket is None:

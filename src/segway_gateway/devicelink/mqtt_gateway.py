@@ -156,7 +156,8 @@ class MqttLink:
         dispatch = _DISPATCH.get(kind)
         if dispatch is None or (not payload and kind != Topic.PRESENCE.value):
             return  # unknown kind, or a retained report being cleared
-        if not self.guard.admit(iot_code, topic_name, len(payload)):
+        replied = kind == Topic.REPLY.value
+        if not self.guard.admit(iot_code, topic_name, len(payload), counted=not replied):
             return
         try:
             dispatch(self._sink, iot_code, payload)
