@@ -308,6 +308,35 @@ def test_the_link_recovers_after_a_broker_restart(
         )
 
 
+def test_after_a_broker_restart_vehicles_report_their_status_and_fix_again(
+    private_api: httpx.Client, broker: PrivateBroker, acl_fleet: list[str], gateway_dir: Path
+) -> None:
+    """The broker keeps nothing across a restart: each vehicle publishes its latest status
+    and fix again as it reconnects (retained), not only at its next report (900 s away for
+    a locked one), so a gateway that starts or reconnects later still learns them."""
+    for vehicle in acl_fleet:
+        eventually(lambda c=vehicle: command_code(private_api, LOCK, c) == 0, f"{vehicle} locked")
+    broker.stop()
+    broker.start()
+    for vehicle in acl_fleet:
+        eventually(lambda c=vehicle: online(private_api, c), f"{vehicle} online again")
+    key = load_key(gateway_dir / "gateway.key")
+    login = Broker.from_url(broker.url).login(GATEWAY_USER, gateway_password(key))
+    wanted = {topic(c, kind) for c in acl_fleet for kind in (Topic.STATUS, Topic.LOCATION)}
+    retained: dict[str, bytes] = {}
+
+    def keep(name: str, payload: bytes) -> None:
+        retained[name] = payload
+
+    async def listen() -> None:
+        session = MqttSession(login, "test-retained", keep, [(name, 0) for name in wanted])
+        await asyncio.wait_for(session.open(), 30)
+        await eventually_async(lambda: wanted <= retained.keys(), "every status and fix")
+        await session.close()
+
+    asyncio.run(listen())
+
+
 def test_vehicles_are_online_although_the_broker_retains_thousands_of_other_presences(
     tmp_path: Path,
 ) -> None:

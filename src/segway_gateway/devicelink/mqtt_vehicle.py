@@ -56,7 +56,9 @@ class MqttDeviceConnection:
         self._reply_to: dict[str, str] = {}
         """opId → gateway instance, for commands not answered yet."""
         self._latest: dict[Topic, bytes] = {}
-        """Status and location reported while disconnected: the latest goes out on connect."""
+        """The latest status and location reported: sent again after every (re)connect, so
+        a broker that restarted without its retained messages, or a gateway that missed
+        them, hears them again (the gateway stores a report it already has only once)."""
         self._events: deque[bytes] = deque(maxlen=EVENTS_KEPT)
         """Events raised while disconnected, sent in order on connect."""
         self._presence_topic = topic(iot_code, Topic.PRESENCE)
@@ -103,8 +105,8 @@ class MqttDeviceConnection:
         return _presence(False, self._port.clock())
 
     def _report(self, kind: Topic, payload: bytes) -> None:
-        if not self._send(kind, payload):
-            self._latest[kind] = payload
+        self._latest[kind] = payload
+        self._send(kind, payload)
 
     def _send(self, kind: Topic, payload: bytes) -> bool:
         retain = kind in RETAINED
@@ -122,12 +124,12 @@ class MqttDeviceConnection:
         self._on_command(command)
 
     def _up(self) -> None:
-        """Online again: say so, then send what could not be sent meanwhile."""
+        """Online (again): say so, then send the latest status and fix, and the events
+        that could not be sent meanwhile."""
         online = _presence(True, self._port.clock())
         self.session.publish(self._presence_topic, online, QOS[Topic.PRESENCE], True)
         for kind, payload in self._latest.items():
             self._send(kind, payload)
-        self._latest.clear()
         while self._events:
             self.session.publish(self._event_topic, self._events.popleft(), QOS[Topic.EVENT])
 
