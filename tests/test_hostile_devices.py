@@ -20,6 +20,7 @@ from segway_gateway.devicelink.guard import DEFAULT_BURST
 from segway_gateway.devicelink.mosquitto import device_password
 from segway_gateway.devicelink.mqtt_session import Broker, MqttSession
 from segway_gateway.gateway.crypto import load_key
+from tests import test_mqtt_link as link_tests
 from tests.brokers import private_broker
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
 from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running
@@ -31,31 +32,10 @@ BAD, GOOD, FLOOD, BURST = (str(FIRST + n) for n in range(4))
 FLEET = [BAD, GOOD, FLOOD, BURST]
 VEHICLE_RATE = 20.0
 
+PACK = {"batteryPort": 1, "batteryPercent": 80, "batteryVoltage": 46, "cycleTimes": 12}
 STATUS_REPORT: dict[str, Any] = {
-    "locked": True,
-    "lockVoltage": 410,
-    "networkSignal": 20,
-    "charging": False,
-    "powerPercent": 80,
-    "speedMode": 2,
-    "speed": 0,
-    "odometer": 1000,
-    "remainingRange": 3000,
-    "totalRidingSecs": 3600,
-    "statusUtcTime": 1_790_000_000,
-    "drivingVoltage": 46,
-    "currentPower": 2,
-    "iotPercent": 100,
-    "iotVoltage": 415,
-    "batteryData": [
-        {
-            "batteryPort": 1,
-            "batteryPercent": 80,
-            "batteryVoltage": 46,
-            "cycleTimes": 12,
-            "temperatrue": 24,
-        }
-    ],
+    **link_tests.STATUS_REPORT,
+    "batteryData": [{**PACK, "temperatrue": 24}],
 }
 FIX: dict[str, Any] = {
     "locationStatus": "valid",
