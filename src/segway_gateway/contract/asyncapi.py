@@ -21,6 +21,7 @@ from segway_gateway.contract.device import (
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
+    EventAck,
     Presence,
     Reply,
     Topic,
@@ -74,6 +75,12 @@ KINDS: dict[Topic, Kind] = {
         description="The answer to one command, with its `opId`, on the topic of the "
         "gateway instance named by the command's `replyTo`.",
     ),
+    Topic.ACK: Kind(
+        EventAck,
+        description="The events a gateway instance stored, by key (`kind/code/status/"
+        "statusUtcTime`): forget them. Until an event is acknowledged, keep it and send it "
+        "again on every reconnect and every 30 s; the gateway stores and pushes it once.",
+    ),
 }
 """Every topic kind: its payload and what it means (QoS and retain: `QOS`, `RETAINED`)."""
 
@@ -96,7 +103,7 @@ def asyncapi_document() -> dict[str, Any]:
                 f"tree per vehicle under `{TOPIC_ROOT}/{{iotCode}}/`. Written from the "
                 "vehicle's point of view: `send` is what a vehicle publishes, `receive` what "
                 "it subscribes to. A vehicle may publish only under its own topics and read "
-                "only its own `cmd` (broker ACL). See docs/device-protocol.md."
+                "only its own `cmd` and `ack` (broker ACL). See docs/device-protocol.md."
             ),
         },
         "defaultContentType": "application/json",

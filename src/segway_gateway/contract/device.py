@@ -38,10 +38,14 @@ class Topic(StrEnum):
     REPLY = "reply"
     """Followed by one more level, the gateway instance that sent the command."""
     CMD = "cmd"
+    ACK = "ack"
+    """The gateway's word that events are stored: the vehicle may forget them."""
 
 
 DEVICE_PUBLISHES = (Topic.STATUS, Topic.LOCATION, Topic.EVENT, Topic.PRESENCE)
-"""What a vehicle publishes besides replies; the gateway publishes only `cmd`."""
+"""What a vehicle publishes besides replies; the gateway publishes `cmd` and `ack`."""
+DEVICE_READS = (Topic.CMD, Topic.ACK)
+"""What a vehicle subscribes to, on its own topics."""
 
 QOS: dict[Topic, int] = {
     Topic.STATUS: 0,
@@ -50,10 +54,11 @@ QOS: dict[Topic, int] = {
     Topic.PRESENCE: 1,
     Topic.CMD: 0,
     Topic.REPLY: 0,
+    Topic.ACK: 1,
 }
 """The QoS each kind is published and subscribed with. Reports are superseded by the
 next one; a lost command or reply is a timeout (15302), never a command sent twice;
-events and presence must arrive."""
+events, presence and acknowledgements must arrive."""
 RETAINED = frozenset({Topic.PRESENCE, Topic.STATUS, Topic.LOCATION})
 """Kinds published retained: a gateway that (re)subscribes learns at once who is online
 and every vehicle's latest status and fix, instead of waiting up to 900 s for them."""
@@ -191,6 +196,22 @@ class DeviceEvent(_Message):
     code: Count
     status: Literal[0, 1]
     status_utc_time: Count = Field(alias="statusUtcTime")
+
+
+def event_key(event: DeviceEvent) -> str:
+    """What names an event in an acknowledgement: the same event has the same key."""
+    return f"{event.kind}/{event.code}/{event.status}/{event.status_utc_time}"
+
+
+MAX_ACKED = 1000
+
+
+class EventAck(_Message):
+    """The gateway stored these events (by `event_key`), or dropped them on purpose (an
+    unregistered vehicle's): the vehicle may forget them. Until then it keeps each and
+    sends it again on every reconnect and every 30 s."""
+
+    events: list[str] = Field(max_length=MAX_ACKED)
 
 
 SETTING_GROUPS: dict[CommandName, str] = {

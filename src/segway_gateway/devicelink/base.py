@@ -55,6 +55,11 @@ class DeviceLink(Protocol):
         """Hand a command over for delivery; raises `LinkError` if that is impossible."""
         ...
 
+    def acknowledge(self, iot_code: str, event_keys: list[str]) -> None:
+        """Tell the vehicle these events are stored (best effort: an acknowledgement that
+        is lost makes the vehicle send them again, and they are stored once)."""
+        ...
+
 
 CommandHandler = Callable[[Command], None]
 

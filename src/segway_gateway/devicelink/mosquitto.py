@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from segway_gateway.contract.device import DEVICE_PUBLISHES, TOPIC_ROOT, Topic
+from segway_gateway.contract.device import DEVICE_PUBLISHES, DEVICE_READS, TOPIC_ROOT, Topic
 
 GATEWAY_USER = "segway-gateway"
 HASH_ITERATIONS = 101
@@ -97,14 +97,15 @@ def _acl(kind: str, topic: str) -> dict[str, Any]:
 
 
 def vehicle_acls(iot_code: str) -> list[dict[str, Any]]:
-    """A vehicle publishes its reports and replies, and subscribes to its commands only."""
+    """A vehicle publishes its reports and replies, and reads its commands and
+    acknowledgements only."""
     own = f"{TOPIC_ROOT}/{iot_code}"
-    commands = f"{own}/{Topic.CMD.value}"
+    reads = [f"{own}/{kind.value}" for kind in DEVICE_READS]
     return [
         *(_acl("publishClientSend", f"{own}/{kind.value}") for kind in DEVICE_PUBLISHES),
         _acl("publishClientSend", f"{own}/{Topic.REPLY.value}/+"),
-        _acl("subscribeLiteral", commands),
-        _acl("publishClientReceive", commands),
+        *(_acl("subscribeLiteral", read) for read in reads),
+        *(_acl("publishClientReceive", read) for read in reads),
     ]
 
 
@@ -201,7 +202,7 @@ enforce the same two rules.
    gateway or another vehicle off the broker.
 2. Topics. A vehicle may publish only segway/v1/{iotCode}/status, .../location,
    .../event, .../presence (also as its will) and .../reply/+, and subscribe only
-   to segway/v1/{iotCode}/cmd. The gateway's user may publish and subscribe to
+   to segway/v1/{iotCode}/cmd and .../ack. The gateway's user may publish and subscribe to
    segway/v1/# (with `serve --share-group`, also $share/GROUP/segway/v1/...).
 
 EMQX 5
@@ -225,7 +226,8 @@ EMQX 5
     {allow, all, publish, ["segway/v1/${username}/status",
         "segway/v1/${username}/location", "segway/v1/${username}/event",
         "segway/v1/${username}/presence", "segway/v1/${username}/reply/+"]}.
-    {allow, all, subscribe, ["segway/v1/${username}/cmd"]}.
+    {allow, all, subscribe, ["segway/v1/${username}/cmd",
+        "segway/v1/${username}/ack"]}.
     {deny, all}.
 
 HiveMQ

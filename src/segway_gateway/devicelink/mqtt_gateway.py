@@ -20,12 +20,14 @@ from pydantic import ValidationError
 
 from segway_gateway.clock import system_clock
 from segway_gateway.contract.device import (
+    MAX_ACKED,
     QOS,
     TOPIC_ROOT,
     Command,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
+    EventAck,
     Presence,
     Reply,
     Topic,
@@ -147,6 +149,12 @@ class MqttLink:
         )
         if not self._session.publish(topic(iot_code, Topic.CMD), payload.encode(), QOS[Topic.CMD]):
             raise LinkError(f"not connected to {self._session.broker}")
+
+    def acknowledge(self, iot_code: str, event_keys: list[str]) -> None:
+        for start in range(0, len(event_keys), MAX_ACKED):
+            ack = EventAck(events=event_keys[start : start + MAX_ACKED])
+            payload = ack.model_dump_json().encode()
+            self._session.publish(topic(iot_code, Topic.ACK), payload, QOS[Topic.ACK])
 
     def _received(self, topic_name: str, payload: bytes) -> None:
         levels = topic_name.split("/")

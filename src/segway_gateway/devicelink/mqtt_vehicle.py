@@ -6,28 +6,34 @@ every connect, so the gateway sees it online exactly while a session is live.
 It answers each command on the reply topic of the gateway instance that sent
 it. Status and location go at QoS 0 (the next report supersedes a lost one)
 and retained (a gateway that subscribes later learns them at once), events at
-QoS 1.
+QoS 1, and each event is kept until a gateway acknowledges it on the vehicle's
+`ack` topic: sent again on every reconnect and every RESEND_SECONDS, so an event
+raised while no gateway runs, or taken by one that died before storing it, still
+arrives.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections import deque
 
 from pydantic import ValidationError
 
 from segway_gateway.clock import Clock, system_clock
 from segway_gateway.contract.device import (
+    DEVICE_READS,
     QOS,
     RETAINED,
     Command,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
+    EventAck,
     Presence,
     Reply,
     Topic,
+    event_key,
     reply_topic,
     topic,
 )
@@ -39,7 +45,9 @@ from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSe
 log = logging.getLogger(__name__)
 
 EVENTS_KEPT = 100
-"""Events a disconnected vehicle keeps for later (a real box's flash is finite too)."""
+"""Events a vehicle keeps until acknowledged (a real box's flash is finite too)."""
+RESEND_SECONDS = 30.0
+"""How often a vehicle sends its unacknowledged events again (on its port's clock)."""
 
 
 def _presence(online: bool, at: float) -> bytes:
@@ -59,15 +67,15 @@ class MqttDeviceConnection:
         """The latest status and location reported: sent again after every (re)connect, so
         a broker that restarted without its retained messages, or a gateway that missed
         them, hears them again (the gateway stores a report it already has only once)."""
-        self._events: deque[bytes] = deque(maxlen=EVENTS_KEPT)
-        """Events raised while disconnected, sent in order on connect."""
+        self._unacked: dict[str, bytes] = {}
+        """Events not acknowledged yet, by `event_key`, oldest first."""
         self._presence_topic = topic(iot_code, Topic.PRESENCE)
         self._event_topic = topic(iot_code, Topic.EVENT)
         self.session = MqttSession(
             port.broker.as_user(iot_code, device_password(port.key, iot_code)),
             f"c80-{iot_code}",
             self._received,
-            [(topic(iot_code, Topic.CMD), QOS[Topic.CMD])],
+            [(topic(iot_code, kind), QOS[kind]) for kind in DEVICE_READS],
             will=(self._presence_topic, _presence(False, port.clock())),
             on_up=self._up,
             backoff=Backoff(port.backoff_base, port.backoff_cap),
@@ -83,8 +91,21 @@ class MqttDeviceConnection:
 
     def publish_event(self, event: DeviceEvent) -> None:
         payload = event.model_dump_json(by_alias=True).encode()
-        if not self.session.publish(self._event_topic, payload, QOS[Topic.EVENT]):
-            self._events.append(payload)
+        self._unacked[event_key(event)] = payload
+        while len(self._unacked) > EVENTS_KEPT:
+            del self._unacked[next(iter(self._unacked))]
+        self.session.publish(self._event_topic, payload, QOS[Topic.EVENT])
+
+    @property
+    def unacknowledged(self) -> int:
+        """Events sent (or to send) that no gateway has acknowledged yet."""
+        return len(self._unacked)
+
+    def resend_events(self) -> None:
+        """Send every unacknowledged event again, oldest first (if connected)."""
+        for payload in list(self._unacked.values()):
+            if not self.session.publish(self._event_topic, payload, QOS[Topic.EVENT]):
+                return
 
     def publish_reply(self, reply: Reply) -> None:
         gateway_id = self._reply_to.pop(reply.op_id, None)
@@ -112,7 +133,10 @@ class MqttDeviceConnection:
         retain = kind in RETAINED
         return self.session.publish(topic(self.iot_code, kind), payload, QOS[kind], retain)
 
-    def _received(self, _topic: str, payload: bytes) -> None:
+    def _received(self, topic_name: str, payload: bytes) -> None:
+        if topic_name.endswith(f"/{Topic.ACK.value}"):
+            self._acknowledged(payload)
+            return
         try:
             command = Command.model_validate_json(payload)
         except ValidationError:
@@ -123,15 +147,23 @@ class MqttDeviceConnection:
             self._reply_to.pop(next(iter(self._reply_to)))
         self._on_command(command)
 
+    def _acknowledged(self, payload: bytes) -> None:
+        try:
+            ack = EventAck.model_validate_json(payload)
+        except ValidationError:
+            log.debug("%s: ignoring a malformed acknowledgement", self.iot_code)
+            return
+        for key in ack.events:
+            self._unacked.pop(key, None)
+
     def _up(self) -> None:
-        """Online (again): say so, then send the latest status and fix, and the events
-        that could not be sent meanwhile."""
+        """Online (again): say so, then send the latest status and fix, and every event
+        not acknowledged yet."""
         online = _presence(True, self._port.clock())
         self.session.publish(self._presence_topic, online, QOS[Topic.PRESENCE], True)
         for kind, payload in self._latest.items():
             self._send(kind, payload)
-        while self._events:
-            self.session.publish(self._event_topic, self._events.popleft(), QOS[Topic.EVENT])
+        self.resend_events()
 
     def _opened(self, opening: asyncio.Task[None]) -> None:
         if opening.cancelled():
@@ -164,11 +196,21 @@ class MqttPort:
         """Vehicles the broker turned down (not in its password file)."""
         self.closing: set[asyncio.Task[None]] = set()
         self._connections: dict[str, MqttDeviceConnection] = {}
+        self._resender: asyncio.Task[None] | None = None
 
     def connect(self, iot_code: str, on_command: CommandHandler) -> MqttDeviceConnection:
         connection = MqttDeviceConnection(self, iot_code, on_command)
         self._connections[iot_code] = connection
+        if self._resender is None:
+            self._resender = asyncio.create_task(self._resend_forever(), name="mqtt-resend")
         return connection
+
+    async def _resend_forever(self) -> None:
+        while True:
+            await self.clock.sleep(RESEND_SECONDS)
+            for connection in list(self._connections.values()):
+                if connection.unacknowledged:
+                    connection.resend_events()
 
     def forget(self, connection: MqttDeviceConnection) -> None:
         if self._connections.get(connection.iot_code) is connection:
@@ -183,6 +225,11 @@ class MqttPort:
         return sum(c.session.published for c in self._connections.values())
 
     async def drain(self) -> None:
-        """Wait until every session being closed has said goodbye."""
+        """Stop resending; wait until every session being closed has said goodbye."""
+        if self._resender is not None:
+            self._resender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resender
+            self._resender = None
         if self.closing:
             await asyncio.gather(*self.closing, return_exceptions=True)

@@ -59,7 +59,7 @@ class FleetService:
         self._link = link
         self._clock = clock
         self.command_timeout = command_timeout
-        self.ingest = Ingest(db, clock, self)
+        self.ingest = Ingest(db, clock, self, link.acknowledge)
         self._vehicles: dict[str, VehicleEntry] = {}
         self.received = 0
         """Messages from vehicles handled so far (the admin API and benchmarks read it)."""

@@ -10,6 +10,11 @@ reports that arrive meanwhile go along), and at least every FLUSH_SECONDS.
 One vehicle's row cannot fail another's: a batch the store refuses is written again
 vehicle by vehicle, and only the vehicle whose write fails loses its reports (logged).
 A batch that meets a deadlock or a serialization failure is simply tried again.
+
+Once a vehicle's part of a batch is committed, its events are acknowledged to it
+(`acknowledge`): until then the vehicle keeps them and sends them again, so an event
+is never lost between the broker and the store, only sent more than once, and its
+derived eventId makes it one push.
 """
 
 from __future__ import annotations
@@ -18,13 +23,19 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 
 from segway_gateway.clock import Clock
-from segway_gateway.contract.device import DeviceEvent, DeviceLocation, DeviceStatus
+from segway_gateway.contract.device import (
+    DeviceEvent,
+    DeviceLocation,
+    DeviceStatus,
+    event_key,
+)
 from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.push.doorbell import Doorbell
@@ -58,12 +69,14 @@ class Owners(Protocol):
 class _Batch:
     reports: dict[str, list[Report]] = field(default_factory=lambda: defaultdict(list))
     events: dict[str, list[NewPush]] = field(default_factory=lambda: defaultdict(list))
+    acks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Keys of the events each vehicle sent, to acknowledge once written."""
 
     def __bool__(self) -> bool:
-        return bool(self.reports or self.events)
+        return bool(self.reports or self.events or self.acks)
 
     def vehicles(self) -> list[str]:
-        return sorted(self.reports.keys() | self.events.keys())
+        return sorted(self.reports.keys() | self.events.keys() | self.acks.keys())
 
     def of(self, iot_code: str) -> _Batch:
         one = _Batch()
@@ -71,6 +84,8 @@ class _Batch:
             one.reports[iot_code] = self.reports[iot_code]
         if iot_code in self.events:
             one.events[iot_code] = self.events[iot_code]
+        if iot_code in self.acks:
+            one.acks[iot_code] = self.acks[iot_code]
         return one
 
     def merge_into(self, later: _Batch) -> None:
@@ -79,15 +94,24 @@ class _Batch:
             later.reports[iot_code][:0] = reports
         for iot_code, events in self.events.items():
             later.events[iot_code][:0] = events
+        for iot_code, keys in self.acks.items():
+            later.acks[iot_code][:0] = keys
 
 
 class Ingest:
     """Takes reports and events as they come, writes them in batches."""
 
-    def __init__(self, db: Database, clock: Clock, owners: Owners) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        owners: Owners,
+        acknowledge: Callable[[str, list[str]], None],
+    ) -> None:
         self._db = db
         self._clock = clock
         self._owners = owners
+        self._acknowledge = acknowledge
         self.push_targets: set[str] = set()
         """Platforms with a push URL: their vehicles' reports become pushes."""
         self.doorbell = Doorbell(clock)
@@ -137,13 +161,16 @@ class Ingest:
             self._waiting.set()
 
     def event(self, iot_code: str, event: DeviceEvent) -> None:
+        """Queue the event's push, if its platform takes pushes, and its acknowledgement
+        (also for an unregistered vehicle's event, dropped on purpose)."""
+        self._batch.acks[iot_code].append(event_key(event))
+        self._waiting.set()
         owner = self._owners.entry(iot_code)
         if owner is None:
             return
         push = self._outgoing(event_push(iot_code, owner.platform_code, event))
         if push is not None:
             self._batch.events[iot_code].append(push)
-            self._waiting.set()
 
     def _outgoing(self, push: PushEvent) -> NewPush | None:
         if push.platform_code not in self.push_targets:
@@ -169,6 +196,7 @@ class Ingest:
     async def _write(self, batch: _Batch) -> None:
         try:
             platforms = await self._retried(batch)
+            self._acknowledge_all(batch)
         except DBAPIError as err:
             if len(batch.vehicles()) == 1:
                 raise
@@ -181,10 +209,15 @@ class Ingest:
             for iot_code in batch.vehicles():
                 try:
                     platforms |= await self._retried(batch.of(iot_code))
+                    self._acknowledge_all(batch.of(iot_code))
                 except DBAPIError as one:
                     log.error("dropped the reports of vehicle %s: %s", iot_code, _first_line(one))
         if platforms:
             self.doorbell.ring(platforms)
+
+    def _acknowledge_all(self, batch: _Batch) -> None:
+        for iot_code, keys in batch.acks.items():
+            self._acknowledge(iot_code, keys)
 
     async def _retried(self, batch: _Batch) -> set[str]:
         """Write a batch, again after a deadlock or serialization failure; the platforms

@@ -1,0 +1,136 @@
+"""Events survive a gateway that is away: a vehicle keeps each event until a gateway has
+stored it and said so on the vehicle's `ack` topic, and sends it again meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from segway_gateway.clock import JumpClock
+from segway_gateway.contract.device import DeviceEvent
+from segway_gateway.contract.pushes import AlertPush, PushEvent
+from segway_gateway.devicelink.mqtt_session import Broker
+from segway_gateway.devicelink.mqtt_vehicle import RESEND_SECONDS, MqttDeviceConnection, MqttPort
+from segway_gateway.gateway.crypto import load_key
+from tests.brokers import PrivateBroker, private_broker
+from tests.harness import Seed, eventually, running
+from tests.test_pushes import receiving, seed_with_pushes
+
+T = TypeVar("T")
+VEHICLE = "869995000000001"
+NOTHING = Seed(platforms={}, vehicles={})
+ALERT = DeviceEvent(kind="alert", code=3, status=0, status_utc_time=1_790_000_000)
+
+
+class Vehicle:
+    """One vehicle on its own event loop in a thread, on a clock the test moves."""
+
+    def __init__(self, broker: PrivateBroker, key: bytes) -> None:
+        self.clock = JumpClock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._port = MqttPort(Broker.from_url(broker.url), key, self.clock)
+        self.connection: MqttDeviceConnection = self.run(self._connect())
+
+    async def _connect(self) -> MqttDeviceConnection:
+        return self._port.connect(VEHICLE, lambda _command: None)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+    def call(self, action: Any) -> Any:
+        async def run() -> Any:
+            return action()
+
+        return self.run(run())
+
+    def close(self) -> None:
+        async def close() -> None:
+            self.connection.close()
+            await self._port.drain()
+
+        self.run(close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+
+@contextlib.contextmanager
+def vehicle_on(broker: PrivateBroker, key: bytes) -> Iterator[Vehicle]:
+    vehicle = Vehicle(broker, key)
+    try:
+        eventually(lambda: vehicle.connection.session.connected, "the vehicle connected")
+        yield vehicle
+    finally:
+        vehicle.close()
+
+
+@pytest.fixture
+def pushed() -> list[PushEvent]:
+    return []
+
+
+def test_an_event_raised_while_no_gateway_runs_is_pushed_once_one_starts(
+    tmp_path: Path, pushed: list[PushEvent]
+) -> None:
+    """The broker drops the event (nobody subscribes); the vehicle sends it again at its
+    next resend, the gateway stores it, pushes it once and acknowledges it."""
+
+    async def take(push: PushEvent) -> None:
+        pushed.append(push)
+
+    key = load_key(tmp_path / "gateway.key")
+    with (
+        receiving(take) as url,
+        private_broker(tmp_path / "broker", key, [VEHICLE]) as broker,
+        vehicle_on(broker, key) as vehicle,
+    ):
+        seed_with_pushes(tmp_path, url, [VEHICLE])
+        vehicle.call(lambda: vehicle.connection.publish_event(ALERT))
+        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 1
+        with contextlib.contextmanager(running)(tmp_path, NOTHING, broker=broker.url):
+            vehicle.clock.advance(RESEND_SECONDS)  # the vehicle's next resend
+            eventually(lambda: any(isinstance(p, AlertPush) for p in pushed), "the alert push")
+            eventually(
+                lambda: vehicle.call(lambda: vehicle.connection.unacknowledged) == 0,
+                "the gateway's acknowledgement",
+            )
+        alerts = [p for p in pushed if isinstance(p, AlertPush)]
+        assert [(a.code, a.alert_status) for a in alerts] == [(3, 0)]
+
+
+def test_an_event_is_kept_until_acknowledged_and_sent_again_on_reconnect(
+    tmp_path: Path, pushed: list[PushEvent]
+) -> None:
+    """A broker restart between the event and any gateway: the vehicle still holds it,
+    sends it when it is back, and the gateway that arrives later pushes it once."""
+
+    async def take(push: PushEvent) -> None:
+        pushed.append(push)
+
+    key = load_key(tmp_path / "gateway.key")
+    with (
+        receiving(take) as url,
+        private_broker(tmp_path / "broker", key, [VEHICLE]) as broker,
+        vehicle_on(broker, key) as vehicle,
+    ):
+        seed_with_pushes(tmp_path, url, [VEHICLE])
+        vehicle.call(lambda: vehicle.connection.publish_event(ALERT))
+        broker.stop()
+        broker.start()
+        eventually(lambda: vehicle.connection.session.ups >= 2, "the vehicle reconnected")
+        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 1
+        with contextlib.contextmanager(running)(tmp_path, NOTHING, broker=broker.url):
+            vehicle.clock.advance(RESEND_SECONDS)
+            eventually(lambda: any(isinstance(p, AlertPush) for p in pushed), "the alert push")
+            eventually(
+                lambda: vehicle.call(lambda: vehicle.connection.unacknowledged) == 0,
+                "the gateway's acknowledgement",
+            )
+        assert len([p for p in pushed if isinstance(p, AlertPush)]) == 1
