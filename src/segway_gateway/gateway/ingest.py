@@ -144,15 +144,19 @@ class Ingest:
         owner = self._owners.entry(iot_code)
         if owner is None:
             return
-        push = status_push(iot_code, owner.platform_code, owner.online, status)
+        push = None
+        if owner.platform_code in self.push_targets:  # a push is built only to be sent
+            push = self._outgoing(status_push(iot_code, owner.platform_code, owner.online, status))
         body = status.model_dump(by_alias=True, mode="json")
-        self._add(Report(iot_code, "status", status.at_ms, body, self._outgoing(push)))
+        self._add(Report(iot_code, "status", status.at_ms, body, push))
 
     def location(self, iot_code: str, location: DeviceLocation) -> None:
         owner = self._owners.entry(iot_code)
         if owner is None:
             return
-        push = self._outgoing(location_push(iot_code, owner.platform_code, location))
+        push = None
+        if owner.platform_code in self.push_targets:
+            push = self._outgoing(location_push(iot_code, owner.platform_code, location))
         if location.location_status == "valid":
             body = location.model_dump(by_alias=True, mode="json")
             self._add(Report(iot_code, "location", location.at_ms, body, push))
@@ -166,15 +170,13 @@ class Ingest:
         self._batch.acks[iot_code].append(event_key(event))
         self._waiting.set()
         owner = self._owners.entry(iot_code)
-        if owner is None:
+        if owner is None or owner.platform_code not in self.push_targets:
             return
-        push = self._outgoing(event_push(iot_code, owner.platform_code, event))
-        if push is not None:
-            self._batch.events[iot_code].append(push)
+        self._batch.events[iot_code].append(
+            self._outgoing(event_push(iot_code, owner.platform_code, event))
+        )
 
-    def _outgoing(self, push: PushEvent) -> NewPush | None:
-        if push.platform_code not in self.push_targets:
-            return None
+    def _outgoing(self, push: PushEvent) -> NewPush:
         return outgoing(push, self._clock())
 
     def _add(self, report: Report) -> None:

@@ -70,7 +70,7 @@ class Database:
             event.listen(engine.sync_engine, "reset", _roll_back_if_open)
         self.engine = Engine(engine, one_writer=self.is_sqlite)
         self.platforms = PlatformRepo(self.engine)
-        self.vehicles = VehicleRepo(self.engine)
+        self.vehicles = VehicleRepo(self.engine, keep_copies=self.is_sqlite)
         self.tokens = TokenRepo(self.engine)
         self.sim = SimStateRepo(self.engine)
         self.geofences = GeofenceRepo(self.engine)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.tables import sim_vehicles
@@ -24,8 +25,14 @@ class SimStateRepo:
         """Replace the stored state of each given vehicle."""
         if not states:
             return
+        rows = [{"iot_code": k, "state": v} for k, v in states.items()]
         async with self._engine.begin() as conn:
-            await conn.execute(delete(sim_vehicles).where(sim_vehicles.c.iot_code.in_(states)))
+            upsert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(
+                sim_vehicles
+            )
             await conn.execute(
-                insert(sim_vehicles), [{"iot_code": k, "state": v} for k, v in states.items()]
+                upsert.on_conflict_do_update(
+                    index_elements=["iot_code"], set_={"state": upsert.excluded.state}
+                ),
+                rows,
             )

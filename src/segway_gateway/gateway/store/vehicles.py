@@ -69,8 +69,27 @@ _RECORD = [
 
 
 class VehicleRepo:
-    def __init__(self, engine: Engine) -> None:
+    """Vehicles in the store. With `keep_copies` (SQLite: one gateway process writes the
+    database), it keeps a copy of each state it read or wrote, updated by its own writes,
+    so queries need no database read; on PostgreSQL, where several instances write, every
+    `state` reads the row."""
+
+    def __init__(self, engine: Engine, *, keep_copies: bool = False) -> None:
         self._engine = engine
+        self._copies: dict[str, VehicleState] | None = {} if keep_copies else None
+        self._writes = 0
+        """Writes so far: a read that a write overtook keeps no copy (it may be stale)."""
+
+    def _forget(self, *iot_codes: str) -> None:
+        self._writes += 1
+        if self._copies is not None:
+            for iot_code in iot_codes:
+                self._copies.pop(iot_code, None)
+
+    def _keep(self, iot_code: str, state: VehicleState) -> None:
+        self._writes += 1
+        if self._copies is not None:
+            self._copies[iot_code] = state
 
     async def add(self, *new: Vehicle) -> None:
         """Register vehicles, all or none."""
@@ -91,6 +110,7 @@ class VehicleRepo:
                 await conn.execute(insert(vehicles), [vehicle.__dict__ for vehicle in new])
             except IntegrityError as err:
                 raise AlreadyExists(f"{err.orig} (nothing was added)") from err
+        self._forget(*codes)
 
     async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
         query = select(*_RECORD).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
@@ -110,17 +130,26 @@ class VehicleRepo:
     async def remove(self, iot_code: str) -> None:
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(vehicles).where(vehicles.c.iot_code == iot_code))
+        self._forget(iot_code)
         if result.rowcount == 0:
             raise NotFound(f"no vehicle {iot_code}")
 
     async def state(self, iot_code: str) -> VehicleState | None:
         """The vehicle's stored state; None for an unregistered vehicle."""
+        if self._copies is not None and iot_code in self._copies:
+            return self._copies[iot_code]
         query = select(vehicles.c.status, vehicles.c.location, vehicles.c.settings).where(
             vehicles.c.iot_code == iot_code
         )
+        writes = self._writes
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else VehicleState(row.status, row.location, row.settings)
+        if row is None:
+            return None
+        state = VehicleState(row.status, row.location, row.settings)
+        if self._copies is not None and writes == self._writes:
+            self._copies[iot_code] = state
+        return state
 
     async def apply_reports(
         self, reports: Sequence[Report], events: Sequence[NewPush] = ()
@@ -135,8 +164,14 @@ class VehicleRepo:
         if not reports and not events:
             return []
         async with self._engine.begin() as conn:
-            stored = await _store_newer(conn, reports)
+            stored, written = await _store_newer(conn, reports)
             await enqueue(conn, [r.push for r in stored if r.push is not None] + list(events))
+        for iot_code, (status, location) in written.items():
+            copy = self._copies.get(iot_code) if self._copies is not None else None
+            if copy is None:
+                self._forget(iot_code)
+            else:
+                self._keep(iot_code, VehicleState(status, location, copy.settings))
         return stored
 
     async def apply_command(
@@ -149,24 +184,38 @@ class VehicleRepo:
     ) -> None:
         """Write what a command answered 0 changed: the lock state (reports made before
         `at_ms` no longer change it back) and a setting, merged into the stored ones."""
+        copy = self._copies.get(iot_code) if self._copies is not None else None
         async with self._engine.begin() as conn:
-            query = select(vehicles.c.status, vehicles.c.settings).where(
-                vehicles.c.iot_code == iot_code
-            )
-            row = (await conn.execute(_for_update(conn, query))).first()
-            if row is None:
-                return
+            if copy is None:
+                query = select(vehicles.c.status, vehicles.c.settings).where(
+                    vehicles.c.iot_code == iot_code
+                )
+                row = (await conn.execute(_for_update(conn, query))).first()
+                if row is None:
+                    self._forget(iot_code)
+                    return
+                status, settings = row.status, row.settings
+            else:  # the copy is the row (one writer): no read needed
+                status, settings = copy.status, copy.settings
             values: dict[str, Any] = {}
             if locked is not None:
                 values["lock_at"] = at_ms
-                if row.status is not None:
-                    values["status"] = {**row.status, "locked": locked}
+                if status is not None:
+                    values["status"] = {**status, "locked": locked}
             if setting is not None:
-                values["settings"] = merge_setting(row.settings, *setting)
+                values["settings"] = merge_setting(settings, *setting)
             if values:
                 await conn.execute(
                     update(vehicles).where(vehicles.c.iot_code == iot_code).values(**values)
                 )
+        copy = self._copies.get(iot_code) if self._copies is not None else None
+        if copy is None:
+            self._forget(iot_code)
+        else:
+            status = values.get("status", copy.status)
+            self._keep(
+                iot_code, VehicleState(status, copy.location, values.get("settings", copy.settings))
+            )
 
 
 def _for_update(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
@@ -174,10 +223,16 @@ def _for_update(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
     return query.with_for_update() if conn.dialect.name == "postgresql" else query
 
 
-async def _store_newer(conn: AsyncConnection, reports: Sequence[Report]) -> list[Report]:
+Written = dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]
+"""Per vehicle written: its status and location as stored now."""
+
+
+async def _store_newer(
+    conn: AsyncConnection, reports: Sequence[Report]
+) -> tuple[list[Report], Written]:
     codes = sorted({report.iot_code for report in reports})
     if not codes:
-        return []
+        return [], {}
     query = (
         select(
             vehicles.c.iot_code,
@@ -223,7 +278,7 @@ async def _store_newer(conn: AsyncConnection, reports: Sequence[Report]) -> list
                 for code in changed
             ],
         )
-    return stored
+    return stored, {code: (rows[code]["status"], rows[code]["location"]) for code in changed}
 
 
 def _kept(report: Report, row: dict[str, Any]) -> dict[str, Any]:
