@@ -59,6 +59,7 @@ class Vehicle:
         self.run(close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
+        self._loop.close()
 
 
 @contextlib.contextmanager
