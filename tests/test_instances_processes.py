@@ -35,12 +35,14 @@ class Cluster:
     broker: PrivateBroker
     gateways: list[ServeProcess]
     pushed: list[PushEvent]
+    stack: contextlib.ExitStack
 
     def serve(self) -> ServeProcess:
-        """One more instance, started like the others."""
+        """One more instance, started like the others (killed at the module's end)."""
         server = ServeProcess(
             self.db_url, self.workdir, "--broker", self.broker.url, *self.key_flags
         )
+        self.stack.callback(server.kill)
         server.wait_ready()
         return server
 
@@ -79,7 +81,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         broker = PrivateBroker(workdir / "broker" / "mosquitto.conf", port)
         broker.start()
         stack.callback(broker.stop)
-        cluster = Cluster(workdir, db_url, key_flags, broker, [], pushed)
+        cluster = Cluster(workdir, db_url, key_flags, broker, [], pushed, stack)
         for _ in range(3):  # the same command, but for the port
             server = ServeProcess(db_url, workdir, "--broker", broker.url, *key_flags)
             stack.callback(server.kill)
