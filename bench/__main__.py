@@ -6,7 +6,9 @@ second vs the MQTT library's bare receive rate), fleet (simulated vehicles
 one core keeps on schedule), push (pushes the gateway's dispatcher delivers
 per second, and their latency, vs a raw httpx loop posting the same pushes),
 sdk (status calls through the SDK's AsyncClient vs raw httpx, against the
-gateway and a canned server). No name runs them all; options go to the named
+gateway and a canned server), instances (status queries and the unlock round
+trip with 1, 2 and 3 gateway instances behind round-robin on one PostgreSQL and
+one Mosquitto). No name runs them all; options go to the named
 benchmark (`python -m bench unlock --help`).
 """
 
@@ -17,6 +19,7 @@ import sys
 from bench import (
     fleet_capacity,
     ingest,
+    instances,
     push_delivery,
     sdk_throughput,
     status_throughput,
@@ -30,6 +33,7 @@ BENCHMARKS = {
     "fleet": fleet_capacity.main,
     "push": push_delivery.main,
     "sdk": sdk_throughput.main,
+    "instances": instances.main,
 }
 
 
