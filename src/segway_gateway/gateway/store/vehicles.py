@@ -142,7 +142,7 @@ class VehicleRepo:
             vehicles.c.iot_code == iot_code
         )
         writes = self._writes
-        async with self._engine.connect() as conn:
+        async with self._engine.reading_one() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
