@@ -1,5 +1,6 @@
-"""Events survive a gateway that is away: a vehicle keeps each event until a gateway has
-stored it and said so on the vehicle's `ack` topic, and sends it again meanwhile."""
+"""Events, and status reports that change the lock state, survive a gateway that is away:
+a vehicle keeps each until a gateway has stored it and said so on the vehicle's `ack`
+topic, and sends it again meanwhile."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from typing import Any, TypeVar
 import pytest
 
 from segway_gateway.clock import JumpClock
-from segway_gateway.contract.device import DeviceEvent
-from segway_gateway.contract.pushes import AlertPush, PushEvent
+from segway_gateway.contract.device import DeviceEvent, DeviceStatus
+from segway_gateway.contract.pushes import AlertPush, PushEvent, StatusPush
 from segway_gateway.devicelink.mqtt_session import Broker
 from segway_gateway.devicelink.mqtt_vehicle import RESEND_SECONDS, MqttDeviceConnection, MqttPort
 from segway_gateway.gateway.crypto import load_key
+from tests import test_mqtt_link as link_tests
 from tests.brokers import PrivateBroker, private_broker
 from tests.harness import Seed, eventually, running
 from tests.test_pushes import receiving, seed_with_pushes
@@ -135,3 +137,38 @@ def test_an_event_is_kept_until_acknowledged_and_sent_again_on_reconnect(
                 "the gateway's acknowledgement",
             )
         assert len([p for p in pushed if isinstance(p, AlertPush)]) == 1
+
+
+def test_a_status_that_changes_the_lock_state_is_kept_until_stored_and_others_are_not(
+    tmp_path: Path, pushed: list[PushEvent]
+) -> None:
+    """A status sent with `ack` (the simulated vehicles set it when the lock state
+    changes) is kept and sent again until a gateway has stored it; a plain one is not."""
+
+    async def take(push: PushEvent) -> None:
+        pushed.append(push)
+
+    plain = DeviceStatus.model_validate(link_tests.STATUS_REPORT)
+    unlocked = plain.model_copy(update={"locked": False, "ack": True, "reported_at": 1})
+    key = load_key(tmp_path / "gateway.key")
+    with (
+        receiving(take) as url,
+        private_broker(tmp_path / "broker", key, [VEHICLE]) as broker,
+        vehicle_on(broker, key) as vehicle,
+    ):
+        seed_with_pushes(tmp_path, url, [VEHICLE])
+        vehicle.call(lambda: vehicle.connection.publish_status(plain))
+        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 0
+        vehicle.call(lambda: vehicle.connection.publish_status(unlocked))  # nobody listens
+        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 1
+        with contextlib.contextmanager(running)(tmp_path, NOTHING, broker=broker.url):
+            vehicle.clock.advance(RESEND_SECONDS)
+
+            def unlock_pushed() -> bool:
+                return any(isinstance(p, StatusPush) and not p.locked for p in pushed)
+
+            eventually(unlock_pushed, "the status push of the unlock")
+            eventually(
+                lambda: vehicle.call(lambda: vehicle.connection.unacknowledged) == 0,
+                "the gateway's acknowledgement",
+            )

@@ -17,11 +17,11 @@ from segway_gateway.contract.device import (
     QOS,
     RETAINED,
     TOPIC_ROOT,
+    Ack,
     Command,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
-    EventAck,
     Presence,
     Reply,
     Topic,
@@ -76,10 +76,11 @@ KINDS: dict[Topic, Kind] = {
         "gateway instance named by the command's `replyTo`.",
     ),
     Topic.ACK: Kind(
-        EventAck,
-        description="The events a gateway instance stored, by key (`kind/code/status/"
-        "statusUtcTime`): forget them. Until an event is acknowledged, keep it and send it "
-        "again on every reconnect and every 30 s; the gateway stores and pushes it once.",
+        Ack,
+        description="The messages a gateway instance stored, by key: events as "
+        "`kind/code/status/statusUtcTime`, status reports sent with `ack: true` as "
+        "`status/{reportedAt}`. Forget them. Until then keep each and send it again on "
+        "every reconnect and every 30 s; the gateway stores and pushes it once.",
     ),
 }
 """Every topic kind: its payload and what it means (QoS and retain: `QOS`, `RETAINED`)."""

@@ -39,7 +39,7 @@ class Topic(StrEnum):
     """Followed by one more level, the gateway instance that sent the command."""
     CMD = "cmd"
     ACK = "ack"
-    """The gateway's word that events are stored: the vehicle may forget them."""
+    """The gateway's word that messages are stored: the vehicle may forget them."""
 
 
 DEVICE_PUBLISHES = (Topic.STATUS, Topic.LOCATION, Topic.EVENT, Topic.PRESENCE)
@@ -148,6 +148,9 @@ class DeviceStatus(_Message):
     iot_percent: Int64 = Field(alias="iotPercent")
     iot_voltage: Int64 = Field(alias="iotVoltage")
     battery_data: list[DeviceBatteryPack] = Field(alias="batteryData", max_length=MAX_BATTERY_PACKS)
+    ack: StrictBool = False
+    """The vehicle keeps this report until a gateway acknowledges it (it sets it on a
+    report that changes the lock state: every such report becomes a push)."""
     reported_at: Count | None = Field(default=None, alias="reportedAt")
     """When the vehicle made the report, epoch milliseconds (optional: a box that sends
     only `statusUtcTime` is taken at the start of that second). Orders two reports of
@@ -203,15 +206,21 @@ def event_key(event: DeviceEvent) -> str:
     return f"{event.kind}/{event.code}/{event.status}/{event.status_utc_time}"
 
 
+def status_key(status: DeviceStatus) -> str:
+    """What names a status report in an acknowledgement."""
+    return f"status/{status.at_ms}"
+
+
 MAX_ACKED = 1000
 
 
-class EventAck(_Message):
-    """The gateway stored these events (by `event_key`), or dropped them on purpose (an
-    unregistered vehicle's): the vehicle may forget them. Until then it keeps each and
-    sends it again on every reconnect and every 30 s."""
+class Ack(_Message):
+    """The gateway stored these messages (events, and status reports that asked for it,
+    by `event_key` and `status_key`), or dropped them on purpose (an unregistered
+    vehicle's): the vehicle may forget them. Until then it keeps each and sends it again
+    on every reconnect and every 30 s."""
 
-    events: list[str] = Field(max_length=MAX_ACKED)
+    keys: list[str] = Field(max_length=MAX_ACKED)
 
 
 SETTING_GROUPS: dict[CommandName, str] = {

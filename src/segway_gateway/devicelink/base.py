@@ -55,9 +55,9 @@ class DeviceLink(Protocol):
         """Hand a command over for delivery; raises `LinkError` if that is impossible."""
         ...
 
-    def acknowledge(self, iot_code: str, event_keys: list[str]) -> None:
-        """Tell the vehicle these events are stored (best effort: an acknowledgement that
-        is lost makes the vehicle send them again, and they are stored once)."""
+    def acknowledge(self, iot_code: str, keys: list[str]) -> None:
+        """Tell the vehicle these messages are stored (best effort: an acknowledgement
+        that is lost makes the vehicle send them again, and they are stored once)."""
         ...
 
 

@@ -95,9 +95,9 @@ class MemoryLink:
             raise LinkError(f"cannot hand a command to {iot_code}")
         asyncio.get_running_loop().call_soon(session.on_command, command)
 
-    def acknowledge(self, iot_code: str, event_keys: list[str]) -> None:
-        """Nothing to do: in process, an event is handed over by a call, not a message that
-        can be lost, and vehicle and gateway live and die together."""
+    def acknowledge(self, iot_code: str, keys: list[str]) -> None:
+        """Nothing to do: in process, a message is handed over by a call, not over a
+        network that can lose it, and vehicle and gateway live and die together."""
 
     def connect(self, iot_code: str, on_command: CommandHandler) -> MemoryConnection:
         previous = self._sessions.get(iot_code)

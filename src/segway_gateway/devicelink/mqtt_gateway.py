@@ -23,11 +23,11 @@ from segway_gateway.contract.device import (
     MAX_ACKED,
     QOS,
     TOPIC_ROOT,
+    Ack,
     Command,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
-    EventAck,
     Presence,
     Reply,
     Topic,
@@ -150,9 +150,9 @@ class MqttLink:
         if not self._session.publish(topic(iot_code, Topic.CMD), payload.encode(), QOS[Topic.CMD]):
             raise LinkError(f"not connected to {self._session.broker}")
 
-    def acknowledge(self, iot_code: str, event_keys: list[str]) -> None:
-        for start in range(0, len(event_keys), MAX_ACKED):
-            ack = EventAck(events=event_keys[start : start + MAX_ACKED])
+    def acknowledge(self, iot_code: str, keys: list[str]) -> None:
+        for start in range(0, len(keys), MAX_ACKED):
+            ack = Ack(keys=keys[start : start + MAX_ACKED])
             payload = ack.model_dump_json().encode()
             self._session.publish(topic(iot_code, Topic.ACK), payload, QOS[Topic.ACK])
 

@@ -6,10 +6,10 @@ every connect, so the gateway sees it online exactly while a session is live.
 It answers each command on the reply topic of the gateway instance that sent
 it. Status and location go at QoS 0 (the next report supersedes a lost one)
 and retained (a gateway that subscribes later learns them at once), events at
-QoS 1, and each event is kept until a gateway acknowledges it on the vehicle's
-`ack` topic: sent again on every reconnect and every RESEND_SECONDS, so an event
-raised while no gateway runs, or taken by one that died before storing it, still
-arrives.
+QoS 1, and each event (and each status sent with `ack: true`, one that changes
+the lock state) is kept until a gateway acknowledges it on the vehicle's `ack`
+topic: sent again on every reconnect and every RESEND_SECONDS, so what was raised
+while no gateway runs, or taken by one that died before storing it, still arrives.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from segway_gateway.contract.device import (
     DEVICE_READS,
     QOS,
     RETAINED,
+    Ack,
     Command,
     DeviceEvent,
     DeviceLocation,
     DeviceStatus,
-    EventAck,
     Presence,
     Reply,
     Topic,
     event_key,
     reply_topic,
+    status_key,
     topic,
 )
 from segway_gateway.devicelink.backoff import Backoff
@@ -44,10 +45,10 @@ from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSe
 
 log = logging.getLogger(__name__)
 
-EVENTS_KEPT = 100
-"""Events a vehicle keeps until acknowledged (a real box's flash is finite too)."""
+KEPT = 100
+"""Messages a vehicle keeps until acknowledged (a real box's flash is finite too)."""
 RESEND_SECONDS = 30.0
-"""How often a vehicle sends its unacknowledged events again (on its port's clock)."""
+"""How often a vehicle sends its unacknowledged messages again (on its port's clock)."""
 
 
 def _presence(online: bool, at: float) -> bytes:
@@ -67,8 +68,9 @@ class MqttDeviceConnection:
         """The latest status and location reported: sent again after every (re)connect, so
         a broker that restarted without its retained messages, or a gateway that missed
         them, hears them again (the gateway stores a report it already has only once)."""
-        self._unacked: dict[str, bytes] = {}
-        """Events not acknowledged yet, by `event_key`, oldest first."""
+        self._unacked: dict[str, tuple[Topic, bytes]] = {}
+        """Messages not acknowledged yet, by key (`event_key`, `status_key`), oldest
+        first: each with its kind."""
         self._presence_topic = topic(iot_code, Topic.PRESENCE)
         self._event_topic = topic(iot_code, Topic.EVENT)
         self.session = MqttSession(
@@ -84,27 +86,33 @@ class MqttDeviceConnection:
         self.session.open_in_background().add_done_callback(self._opened)
 
     def publish_status(self, status: DeviceStatus) -> None:
-        self._report(Topic.STATUS, status.model_dump_json(by_alias=True).encode())
+        payload = status.model_dump_json(by_alias=True).encode()
+        if status.ack:
+            self._keep(status_key(status), Topic.STATUS, payload)
+        self._report(Topic.STATUS, payload)
 
     def publish_location(self, location: DeviceLocation) -> None:
         self._report(Topic.LOCATION, location.model_dump_json(by_alias=True).encode())
 
     def publish_event(self, event: DeviceEvent) -> None:
         payload = event.model_dump_json(by_alias=True).encode()
-        self._unacked[event_key(event)] = payload
-        while len(self._unacked) > EVENTS_KEPT:
-            del self._unacked[next(iter(self._unacked))]
+        self._keep(event_key(event), Topic.EVENT, payload)
         self.session.publish(self._event_topic, payload, QOS[Topic.EVENT])
+
+    def _keep(self, key: str, kind: Topic, payload: bytes) -> None:
+        self._unacked[key] = (kind, payload)
+        while len(self._unacked) > KEPT:
+            del self._unacked[next(iter(self._unacked))]
 
     @property
     def unacknowledged(self) -> int:
-        """Events sent (or to send) that no gateway has acknowledged yet."""
+        """Messages sent (or to send) that no gateway has acknowledged yet."""
         return len(self._unacked)
 
-    def resend_events(self) -> None:
-        """Send every unacknowledged event again, oldest first (if connected)."""
-        for payload in list(self._unacked.values()):
-            if not self.session.publish(self._event_topic, payload, QOS[Topic.EVENT]):
+    def resend_unacknowledged(self) -> None:
+        """Send every unacknowledged message again, oldest first (if connected)."""
+        for kind, payload in list(self._unacked.values()):
+            if not self._send(kind, payload):
                 return
 
     def publish_reply(self, reply: Reply) -> None:
@@ -149,21 +157,21 @@ class MqttDeviceConnection:
 
     def _acknowledged(self, payload: bytes) -> None:
         try:
-            ack = EventAck.model_validate_json(payload)
+            ack = Ack.model_validate_json(payload)
         except ValidationError:
             log.debug("%s: ignoring a malformed acknowledgement", self.iot_code)
             return
-        for key in ack.events:
+        for key in ack.keys:
             self._unacked.pop(key, None)
 
     def _up(self) -> None:
-        """Online (again): say so, then send the latest status and fix, and every event
+        """Online (again): say so, then send the latest status and fix, and every message
         not acknowledged yet."""
         online = _presence(True, self._port.clock())
         self.session.publish(self._presence_topic, online, QOS[Topic.PRESENCE], True)
         for kind, payload in self._latest.items():
             self._send(kind, payload)
-        self.resend_events()
+        self.resend_unacknowledged()
 
     def _opened(self, opening: asyncio.Task[None]) -> None:
         if opening.cancelled():
@@ -210,7 +218,7 @@ class MqttPort:
             await self.clock.sleep(RESEND_SECONDS)
             for connection in list(self._connections.values()):
                 if connection.unacknowledged:
-                    connection.resend_events()
+                    connection.resend_unacknowledged()
 
     def forget(self, connection: MqttDeviceConnection) -> None:
         if self._connections.get(connection.iot_code) is connection:

@@ -11,10 +11,11 @@ One vehicle's row cannot fail another's: a batch the store refuses is written ag
 vehicle by vehicle, and only the vehicle whose write fails loses its reports (logged).
 A batch that meets a deadlock or a serialization failure is simply tried again.
 
-Once a vehicle's part of a batch is committed, its events are acknowledged to it
-(`acknowledge`): until then the vehicle keeps them and sends them again, so an event
-is never lost between the broker and the store, only sent more than once, and its
-derived eventId makes it one push.
+Once a vehicle's part of a batch is committed, its events, and the status reports it
+sent with `ack` (those that change the lock state), are acknowledged to it
+(`acknowledge`): until then the vehicle keeps them and sends them again, so they are
+never lost between the broker and the store, only sent more than once, and their
+derived eventIds make each one push.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from segway_gateway.contract.device import (
     DeviceLocation,
     DeviceStatus,
     event_key,
+    status_key,
 )
 from segway_gateway.contract.pushes import PushEvent
 from segway_gateway.gateway.periodic import every
@@ -141,6 +143,9 @@ class Ingest:
         await self.flush()
 
     def status(self, iot_code: str, status: DeviceStatus) -> None:
+        if status.ack:  # the vehicle keeps it until it hears it was stored
+            self._batch.acks[iot_code].append(status_key(status))
+            self._waiting.set()
         owner = self._owners.entry(iot_code)
         if owner is None:
             return

@@ -394,11 +394,16 @@ class SimFleet:
 
     def _publish_status(self, running: _Running, now: float) -> None:
         """Report the status; after a change of phase the location interval may be shorter
-        now (10 s unlocked against 900 s locked), so the next fix is due by then at most."""
+        now (10 s unlocked against 900 s locked), so the next fix is due by then at most.
+        A status that changes the lock state asks to be acknowledged: the vehicle keeps it
+        until a gateway has stored it."""
         if running.connection is None:
             return
-        running.connection.publish_status(running.vehicle.status(now))
         phase = self._phase(running)
+        status = running.vehicle.status(now)
+        if running.last_phase is not None and phase[0] != running.last_phase[0]:
+            status = status.model_copy(update={"ack": True})
+        running.connection.publish_status(status)
         if phase != running.last_phase:
             soonest = now + self._location_interval(running.vehicle) / self.speedup
             running.next_location = min(running.next_location, soonest)
