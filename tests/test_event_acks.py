@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-
-import pytest
 
 from segway_gateway.clock import JumpClock
 from segway_gateway.contract.device import DeviceEvent, DeviceStatus
@@ -74,19 +73,33 @@ def vehicle_on(broker: PrivateBroker, key: bytes) -> Iterator[Vehicle]:
         vehicle.close()
 
 
-@pytest.fixture
-def pushed() -> list[PushEvent]:
-    return []
+@dataclass
+class Scene:
+    """A vehicle on a private broker, its platform pushing to a receiver; no gateway yet."""
+
+    tmp_path: Path
+    broker: PrivateBroker
+    vehicle: Vehicle
+    pushed: list[PushEvent]
+
+    def unacknowledged(self) -> int:
+        return int(self.vehicle.call(lambda: self.vehicle.connection.unacknowledged))
+
+    def gateway_takes_it_over(self, pushed: Callable[[PushEvent], bool], what: str) -> None:
+        """Start a gateway, let the vehicle's next resend come, wait for the push and for
+        the gateway's acknowledgement; then stop the gateway."""
+        with contextlib.contextmanager(running)(self.tmp_path, NOTHING, broker=self.broker.url):
+            self.vehicle.clock.advance(RESEND_SECONDS)
+            eventually(lambda: any(pushed(p) for p in self.pushed), what)
+            eventually(lambda: self.unacknowledged() == 0, "the gateway's acknowledgement")
 
 
-def test_an_event_raised_while_no_gateway_runs_is_pushed_once_one_starts(
-    tmp_path: Path, pushed: list[PushEvent]
-) -> None:
-    """The broker drops the event (nobody subscribes); the vehicle sends it again at its
-    next resend, the gateway stores it, pushes it once and acknowledges it."""
+@contextlib.contextmanager
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    taken: list[PushEvent] = []
 
     async def take(push: PushEvent) -> None:
-        pushed.append(push)
+        taken.append(push)
 
     key = load_key(tmp_path / "gateway.key")
     with (
@@ -95,80 +108,51 @@ def test_an_event_raised_while_no_gateway_runs_is_pushed_once_one_starts(
         vehicle_on(broker, key) as vehicle,
     ):
         seed_with_pushes(tmp_path, url, [VEHICLE])
-        vehicle.call(lambda: vehicle.connection.publish_event(ALERT))
-        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 1
-        with contextlib.contextmanager(running)(tmp_path, NOTHING, broker=broker.url):
-            vehicle.clock.advance(RESEND_SECONDS)  # the vehicle's next resend
-            eventually(lambda: any(isinstance(p, AlertPush) for p in pushed), "the alert push")
-            eventually(
-                lambda: vehicle.call(lambda: vehicle.connection.unacknowledged) == 0,
-                "the gateway's acknowledgement",
-            )
-        alerts = [p for p in pushed if isinstance(p, AlertPush)]
+        yield Scene(tmp_path, broker, vehicle, taken)
+
+
+def is_alert(push: PushEvent) -> bool:
+    return isinstance(push, AlertPush)
+
+
+def test_an_event_raised_while_no_gateway_runs_is_pushed_once_one_starts(tmp_path: Path) -> None:
+    """The broker drops the event (nobody subscribes); the vehicle sends it again at its
+    next resend, the gateway stores it, pushes it once and acknowledges it."""
+    with scene(tmp_path) as it:
+        it.vehicle.call(lambda: it.vehicle.connection.publish_event(ALERT))
+        assert it.unacknowledged() == 1
+        it.gateway_takes_it_over(is_alert, "the alert push")
+        alerts = [p for p in it.pushed if isinstance(p, AlertPush)]
         assert [(a.code, a.alert_status) for a in alerts] == [(3, 0)]
 
 
-def test_an_event_is_kept_until_acknowledged_and_sent_again_on_reconnect(
-    tmp_path: Path, pushed: list[PushEvent]
-) -> None:
+def test_an_event_is_kept_until_acknowledged_and_sent_again_on_reconnect(tmp_path: Path) -> None:
     """A broker restart between the event and any gateway: the vehicle still holds it,
     sends it when it is back, and the gateway that arrives later pushes it once."""
-
-    async def take(push: PushEvent) -> None:
-        pushed.append(push)
-
-    key = load_key(tmp_path / "gateway.key")
-    with (
-        receiving(take) as url,
-        private_broker(tmp_path / "broker", key, [VEHICLE]) as broker,
-        vehicle_on(broker, key) as vehicle,
-    ):
-        seed_with_pushes(tmp_path, url, [VEHICLE])
-        vehicle.call(lambda: vehicle.connection.publish_event(ALERT))
-        broker.stop()
-        broker.start()
-        eventually(lambda: vehicle.connection.session.ups >= 2, "the vehicle reconnected")
-        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 1
-        with contextlib.contextmanager(running)(tmp_path, NOTHING, broker=broker.url):
-            vehicle.clock.advance(RESEND_SECONDS)
-            eventually(lambda: any(isinstance(p, AlertPush) for p in pushed), "the alert push")
-            eventually(
-                lambda: vehicle.call(lambda: vehicle.connection.unacknowledged) == 0,
-                "the gateway's acknowledgement",
-            )
-        assert len([p for p in pushed if isinstance(p, AlertPush)]) == 1
+    with scene(tmp_path) as it:
+        it.vehicle.call(lambda: it.vehicle.connection.publish_event(ALERT))
+        it.broker.stop()
+        it.broker.start()
+        eventually(lambda: it.vehicle.connection.session.ups >= 2, "the vehicle reconnected")
+        assert it.unacknowledged() == 1
+        it.gateway_takes_it_over(is_alert, "the alert push")
+        assert len([p for p in it.pushed if is_alert(p)]) == 1
 
 
 def test_a_status_that_changes_the_lock_state_is_kept_until_stored_and_others_are_not(
-    tmp_path: Path, pushed: list[PushEvent]
+    tmp_path: Path,
 ) -> None:
     """A status sent with `ack` (the simulated vehicles set it when the lock state
     changes) is kept and sent again until a gateway has stored it; a plain one is not."""
-
-    async def take(push: PushEvent) -> None:
-        pushed.append(push)
-
     plain = DeviceStatus.model_validate(link_tests.STATUS_REPORT)
     unlocked = plain.model_copy(update={"locked": False, "ack": True, "reported_at": 1})
-    key = load_key(tmp_path / "gateway.key")
-    with (
-        receiving(take) as url,
-        private_broker(tmp_path / "broker", key, [VEHICLE]) as broker,
-        vehicle_on(broker, key) as vehicle,
-    ):
-        seed_with_pushes(tmp_path, url, [VEHICLE])
-        vehicle.call(lambda: vehicle.connection.publish_status(plain))
-        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 0
-        vehicle.call(lambda: vehicle.connection.publish_status(unlocked))  # nobody listens
-        assert vehicle.call(lambda: vehicle.connection.unacknowledged) == 1
-        with contextlib.contextmanager(running)(tmp_path, NOTHING, broker=broker.url):
-            vehicle.clock.advance(RESEND_SECONDS)
+    with scene(tmp_path) as it:
+        it.vehicle.call(lambda: it.vehicle.connection.publish_status(plain))
+        assert it.unacknowledged() == 0
+        it.vehicle.call(lambda: it.vehicle.connection.publish_status(unlocked))  # nobody hears
+        assert it.unacknowledged() == 1
 
-            def unlock_pushed() -> bool:
-                return any(isinstance(p, StatusPush) and not p.locked for p in pushed)
+        def unlock(push: PushEvent) -> bool:
+            return isinstance(push, StatusPush) and not push.locked
 
-            eventually(unlock_pushed, "the status push of the unlock")
-            eventually(
-                lambda: vehicle.call(lambda: vehicle.connection.unacknowledged) == 0,
-                "the gateway's acknowledgement",
-            )
+        it.gateway_takes_it_over(unlock, "the status push of the unlock")
