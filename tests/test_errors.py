@@ -139,7 +139,7 @@ def test_location_of_a_vehicle_that_never_had_a_fix_is_15400(
         forgotten = update(vehicles).where(vehicles.c.iot_code == vehicle)
         async with server.gateway.db.engine.begin() as conn:
             await conn.execute(forgotten.values(location=None, location_at=None))
-        server.gateway.db.vehicles._forget(vehicle)  # and the copy the store keeps on SQLite
+        server.gateway.db.vehicles.forget(vehicle)  # and the copy the store keeps on SQLite
 
     server.run(forget_location())
     assert code_of(api.get(LOCATION, params={"iotCode": vehicle})) == Code.NO_LOCATION

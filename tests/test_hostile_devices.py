@@ -28,8 +28,8 @@ from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running
 STATUS = "/api/v2/vehicle/query/current/status"
 LOCATION = "/api/v2/vehicle/query/current/location"
 FIRST = 869_970_000_000_000 + random.randrange(10**9) * 10
-BAD, GOOD, FLOOD, BURST = (str(FIRST + n) for n in range(4))
-FLEET = [BAD, GOOD, FLOOD, BURST]
+BAD, GOOD, FLOOD, BURST, AHEAD = (str(FIRST + n) for n in range(5))
+FLEET = [BAD, GOOD, FLOOD, BURST, AHEAD]
 VEHICLE_RATE = 20.0
 
 PACK = {"batteryPort": 1, "batteryPercent": 80, "batteryVoltage": 46, "cycleTimes": 12}
@@ -54,6 +54,11 @@ BAD_REPORTS: list[tuple[str, Topic, bytes]] = [
     ("odometer beyond 64 bits", Topic.STATUS, json.dumps({**STATUS_REPORT, "odometer": 2**70})),
     ('"locked": "yes"', Topic.STATUS, json.dumps({**STATUS_REPORT, "locked": "yes"}).encode()),
     ("a negative time", Topic.STATUS, json.dumps({**STATUS_REPORT, "statusUtcTime": -5})),
+    (
+        "a time beyond 64 bits in ms",
+        Topic.STATUS,
+        json.dumps({**STATUS_REPORT, "statusUtcTime": 2**62}),
+    ),
     ("speed 1.5", Topic.STATUS, json.dumps({**STATUS_REPORT, "speed": 1.5}).encode()),
     (
         "600 battery packs",
@@ -169,6 +174,23 @@ def test_bad_reports_are_refused_whole_and_the_last_valid_one_is_still_served(
     assert (fix["latitude"], fix["longitude"], fix["altitude"]) == (22.5, 114.1, 12.0)
     battery = data_of(api, paths.BATTERY_INFO, BAD)
     assert battery["batteryCount"] == 1
+
+
+def test_a_report_from_the_future_does_not_freeze_the_vehicle(
+    gateway: RunningGateway, api: httpx.Client
+) -> None:
+    """A report made a day ahead of the gateway's clock is refused: stored, it would make
+    every later report look old. The next honest report is served."""
+    now = int(gateway.clock())
+    ahead = report(odometer=777, statusUtcTime=now + 86_400)
+    honest = report(odometer=778, statusUtcTime=now)
+    publish_as(gateway, AHEAD, [(Topic.STATUS, ahead), (Topic.STATUS, honest)])
+
+    def served() -> bool:
+        answer = api.get(STATUS, params={"iotCode": AHEAD}).json()
+        return bool(answer["code"] == 0 and answer["data"]["odometer"] == 778)
+
+    eventually(served, "the honest report served")
 
 
 def test_a_payload_over_64_kb_is_refused_unread(gateway: RunningGateway, api: httpx.Client) -> None:

@@ -141,6 +141,36 @@ def test_settings_written_by_commands_merge_and_reports_leave_them(db_url: str) 
     asyncio.run(story())
 
 
+def test_two_settings_answered_at_once_both_stay(db_url: str) -> None:
+    """Two setting commands of one vehicle answered at the same moment: the second merges
+    into what the first wrote (on SQLite the store's copy is read in the writer's turn)."""
+
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[3]
+            assert await db.vehicles.state(vehicle) is not None  # the copy is made (SQLite)
+            switch = (CommandName.SET_SWITCH, {"alertSensitivity": 3})
+            sound = (CommandName.SET_SOUND, {"workMode": 2})
+            await asyncio.gather(
+                db.vehicles.apply_command(vehicle, T0, setting=switch),
+                db.vehicles.apply_command(vehicle, T0, setting=sound),
+            )
+            for reader in (db, Database(db_url)):
+                state = await reader.vehicles.state(vehicle)
+                assert state is not None
+                assert state.settings == {
+                    "switch": {"alertSensitivity": 3},
+                    "sound": {"workMode": 2},
+                }
+                if reader is not db:
+                    await reader.close()
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
 def test_the_event_id_is_a_function_of_the_report() -> None:
     same = status_at(T0)
     assert event_id_of("status", VEHICLES[0], same) == event_id_of("status", VEHICLES[0], same)

@@ -79,7 +79,8 @@ KINDS: dict[Topic, Kind] = {
         Ack,
         description="The messages a gateway instance stored, by key: events as "
         "`kind/code/status/statusUtcTime`, status reports sent with `ack: true` as "
-        "`status/{reportedAt}`. Forget them. Until then keep each and send it again on "
+        "`status/{reportedAt}/locked` or `/unlocked`. Forget them. Until then keep each and "
+        "send it again on "
         "every reconnect and every 30 s; the gateway stores and pushes it once.",
     ),
 }

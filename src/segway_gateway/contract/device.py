@@ -21,7 +21,9 @@ MAX_BATTERY_PACKS = 8
 Int64 = Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
 """An integer a 64-bit column holds; a JSON number with a fraction is refused."""
 Count = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
-"""A non-negative 64-bit integer: epoch seconds, odometer, counts."""
+"""A non-negative 64-bit integer: odometer, counts, epoch milliseconds."""
+EpochSeconds = Annotated[int, Field(strict=True, ge=0, le=(2**63 - 1) // 1000)]
+"""Epoch seconds small enough to be kept in milliseconds in a 64-bit column."""
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 """A finite number (NaN and Infinity are refused)."""
 
@@ -142,7 +144,7 @@ class DeviceStatus(_Message):
     odometer: Count
     remaining_range: Int64 = Field(alias="remainingRange")
     total_riding_secs: Count = Field(alias="totalRidingSecs")
-    status_utc_time: Count = Field(alias="statusUtcTime")
+    status_utc_time: EpochSeconds = Field(alias="statusUtcTime")
     driving_voltage: Int64 = Field(alias="drivingVoltage")
     current_power: Int64 = Field(alias="currentPower")
     iot_percent: Int64 = Field(alias="iotPercent")
@@ -172,7 +174,7 @@ class DeviceLocation(_Message):
     satellite_number: Count = Field(alias="satelliteNumber")
     hdop: Finite = Field(ge=0)
     altitude: Finite
-    gps_utc_time: Count = Field(alias="gpsUtcTime")
+    gps_utc_time: EpochSeconds = Field(alias="gpsUtcTime")
     reported_at: Count | None = Field(default=None, alias="reportedAt")
     """When the vehicle took the fix, epoch milliseconds (optional, as for a status)."""
 
@@ -198,7 +200,7 @@ class DeviceEvent(_Message):
     kind: Literal["alert", "fault"]
     code: Count
     status: Literal[0, 1]
-    status_utc_time: Count = Field(alias="statusUtcTime")
+    status_utc_time: EpochSeconds = Field(alias="statusUtcTime")
 
 
 def event_key(event: DeviceEvent) -> str:
@@ -207,8 +209,9 @@ def event_key(event: DeviceEvent) -> str:
 
 
 def status_key(status: DeviceStatus) -> str:
-    """What names a status report in an acknowledgement."""
-    return f"status/{status.at_ms}"
+    """What names a status report in an acknowledgement (with its lock state: a box
+    without `reportedAt` may lock and unlock within one second)."""
+    return f"status/{status.at_ms}/{'locked' if status.locked else 'unlocked'}"
 
 
 MAX_ACKED = 1000

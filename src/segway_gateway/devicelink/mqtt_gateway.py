@@ -164,8 +164,8 @@ class MqttLink:
         dispatch = _DISPATCH.get(kind)
         if dispatch is None or (not payload and kind != Topic.PRESENCE.value):
             return  # unknown kind, or a retained report being cleared
-        replied = kind == Topic.REPLY.value
-        if not self.guard.admit(iot_code, topic_name, len(payload), counted=not replied):
+        control = kind in (Topic.REPLY.value, Topic.PRESENCE.value)
+        if not self.guard.admit(iot_code, topic_name, len(payload), control=control):
             return
         try:
             dispatch(self._sink, iot_code, payload)

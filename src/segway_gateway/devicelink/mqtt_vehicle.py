@@ -217,8 +217,11 @@ class MqttPort:
         while True:
             await self.clock.sleep(RESEND_SECONDS)
             for connection in list(self._connections.values()):
-                if connection.unacknowledged:
-                    connection.resend_unacknowledged()
+                try:
+                    if connection.unacknowledged:
+                        connection.resend_unacknowledged()
+                except Exception:  # one vehicle's trouble must not end the others' resends
+                    log.exception("vehicle %s: resending failed", connection.iot_code)
 
     def forget(self, connection: MqttDeviceConnection) -> None:
         if self._connections.get(connection.iot_code) is connection:

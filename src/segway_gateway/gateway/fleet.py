@@ -113,8 +113,11 @@ class FleetService:
         return self._vehicles.get(iot_code)
 
     async def follow_registrations(self, registered: dict[str, tuple[str, bool]]) -> None:
-        """Apply registrations (iotCode → platform, active)."""
-        for gone in self._vehicles.keys() - registered.keys():
+        """Apply registrations (iotCode → platform, active). A vehicle removed or moved to
+        another platform (by the CLI, behind this instance's back) has a new row: the
+        store's copy of the old one goes."""
+        changed = list(self._vehicles.keys() - registered.keys())
+        for gone in changed:
             del self._vehicles[gone]
         for code, (platform_code, active) in registered.items():
             entry = self._vehicles.get(code)
@@ -122,8 +125,11 @@ class FleetService:
                 self._vehicles[code] = VehicleEntry(
                     code, platform_code, active, online=code in self._present
                 )
-            else:
-                entry.platform_code, entry.active = platform_code, active
+                continue
+            if entry.platform_code != platform_code:
+                changed.append(code)
+            entry.platform_code, entry.active = platform_code, active
+        self._db.vehicles.forget(*changed)
 
     # Commands -------------------------------------------------------------
 

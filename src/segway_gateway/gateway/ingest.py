@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from segway_gateway.clock import Clock
 from segway_gateway.contract.device import (
@@ -52,6 +52,9 @@ FLUSH_SECONDS = 1.0
 BATCH_DELAY = 0.05
 """How long the first report of a batch waits for others to share its transaction."""
 RETRIES = 3
+FUTURE_SECONDS = 600.0
+"""How far ahead of the gateway's clock a vehicle's clock may run (beyond: refused)."""
+LOG_EVERY_SECONDS = 60.0
 _RETRYABLE_STATES = {"40001", "40P01"}
 """PostgreSQL's serialization failure and deadlock: the transaction may simply run again."""
 
@@ -120,6 +123,8 @@ class Ingest:
         """Rung with the platforms of the pushes a batch wrote (the dispatcher waits on it)."""
         self._batch = _Batch()
         self._waiting = asyncio.Event()
+        self._future_logged: dict[str, float] = {}
+        """When each vehicle's last report from the future was logged (monotonic)."""
         self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -147,7 +152,7 @@ class Ingest:
             self._batch.acks[iot_code].append(status_key(status))
             self._waiting.set()
         owner = self._owners.entry(iot_code)
-        if owner is None:
+        if owner is None or self._from_the_future(iot_code, status.at_ms):
             return
         push = None
         if owner.platform_code in self.push_targets:  # a push is built only to be sent
@@ -157,7 +162,7 @@ class Ingest:
 
     def location(self, iot_code: str, location: DeviceLocation) -> None:
         owner = self._owners.entry(iot_code)
-        if owner is None:
+        if owner is None or self._from_the_future(iot_code, location.at_ms):
             return
         push = None
         if owner.platform_code in self.push_targets:
@@ -181,6 +186,19 @@ class Ingest:
             self._outgoing(event_push(iot_code, owner.platform_code, event))
         )
 
+    def _from_the_future(self, iot_code: str, at_ms: int) -> bool:
+        """A report made more than FUTURE_SECONDS ahead of this gateway's clock is refused:
+        stored, no later report would be newer, and the vehicle's state would freeze."""
+        if at_ms <= (self._clock() + FUTURE_SECONDS) * 1000:
+            return False
+        now = self._clock.monotonic()
+        if now - self._future_logged.get(iot_code, -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
+            self._future_logged[iot_code] = now
+            log.warning(
+                "refused a report of vehicle %s made in the future (%d ms)", iot_code, at_ms
+            )
+        return True
+
     def _outgoing(self, push: PushEvent) -> NewPush:
         return outgoing(push, self._clock())
 
@@ -201,14 +219,17 @@ class Ingest:
             raise
 
     async def _write(self, batch: _Batch) -> None:
+        """Write a batch. If the store refuses its data (not if it is away: then the
+        batch stays for the next flush), write it again vehicle by vehicle, so that only
+        the vehicle whose rows are refused loses its reports."""
         try:
             platforms = await self._retried(batch)
             self._acknowledge_all(batch)
-        except DBAPIError as err:
-            if len(batch.vehicles()) == 1:
+        except Exception as err:
+            if not _refused_data(err) or len(batch.vehicles()) == 1:
                 raise
             log.warning(
-                "a batch of %d vehicles failed (%s); writing them one by one",
+                "a batch of %d vehicles was refused (%s); writing them one by one",
                 len(batch.vehicles()),
                 _first_line(err),
             )
@@ -217,7 +238,9 @@ class Ingest:
                 try:
                     platforms |= await self._retried(batch.of(iot_code))
                     self._acknowledge_all(batch.of(iot_code))
-                except DBAPIError as one:
+                except Exception as one:
+                    if not _refused_data(one):
+                        raise
                     log.error("dropped the reports of vehicle %s: %s", iot_code, _first_line(one))
         if platforms:
             self.doorbell.ring(platforms)
@@ -241,6 +264,14 @@ class Ingest:
             pushed = [r.push for r in stored if r.push is not None] + events
             return {push.platform_code for push in pushed}
         raise AssertionError("unreachable")
+
+
+def _refused_data(err: Exception) -> bool:
+    """Whether the store refused what was written (a constraint, a value out of range),
+    rather than being unreachable or busy."""
+    if isinstance(err, IntegrityError | DataError):
+        return True
+    return not isinstance(err, DBAPIError)  # the driver's own refusal (OverflowError…)
 
 
 def _sqlstate(err: DBAPIError) -> str | None:

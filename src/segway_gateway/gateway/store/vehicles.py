@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Select, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -79,6 +79,11 @@ class VehicleRepo:
         self._copies: dict[str, VehicleState] | None = {} if keep_copies else None
         self._writes = 0
         """Writes so far: a read that a write overtook keeps no copy (it may be stale)."""
+
+    def forget(self, *iot_codes: str) -> None:
+        """Drop the copies of these vehicles (their rows changed behind this store's back:
+        the CLI removed or moved them); the next read reads the row."""
+        self._forget(*iot_codes)
 
     def _forget(self, *iot_codes: str) -> None:
         self._writes += 1
@@ -159,13 +164,15 @@ class VehicleRepo:
 
         A report not newer (the same one again, or an older one arriving late) is neither
         stored nor pushed; an unregistered vehicle's reports are dropped. Rows are locked
-        and written in iotCode order, so writers on one database never deadlock.
+        and written in iotCode order and pushes inserted in eventId order, so writers on one
+        database take their locks in the same order.
         """
         if not reports and not events:
             return []
         async with self._engine.begin() as conn:
             stored, written = await _store_newer(conn, reports)
-            await enqueue(conn, [r.push for r in stored if r.push is not None] + list(events))
+            pushes = [r.push for r in stored if r.push is not None] + list(events)
+            await enqueue(conn, sorted(pushes, key=lambda push: push.event_id))
         for iot_code, (status, location) in written.items():
             copy = self._copies.get(iot_code) if self._copies is not None else None
             if copy is None:
@@ -184,38 +191,34 @@ class VehicleRepo:
     ) -> None:
         """Write what a command answered 0 changed: the lock state (reports made before
         `at_ms` no longer change it back) and a setting, merged into the stored ones."""
-        copy = self._copies.get(iot_code) if self._copies is not None else None
         async with self._engine.begin() as conn:
+            # the copy is read once the transaction holds the writer's turn: a write that
+            # committed while this one waited is in it
+            copy = self._copies.get(iot_code) if self._copies is not None else None
             if copy is None:
-                query = select(vehicles.c.status, vehicles.c.settings).where(
-                    vehicles.c.iot_code == iot_code
-                )
-                row = (await conn.execute(_for_update(conn, query))).first()
+                query = select(vehicles.c.status, vehicles.c.location, vehicles.c.settings)
+                row = (await conn.execute(_for_update(conn, query.where(_one(iot_code))))).first()
                 if row is None:
                     self._forget(iot_code)
                     return
-                status, settings = row.status, row.settings
-            else:  # the copy is the row (one writer): no read needed
-                status, settings = copy.status, copy.settings
+                copy = VehicleState(row.status, row.location, row.settings)
             values: dict[str, Any] = {}
             if locked is not None:
                 values["lock_at"] = at_ms
-                if status is not None:
-                    values["status"] = {**status, "locked": locked}
+                if copy.status is not None:
+                    values["status"] = {**copy.status, "locked": locked}
             if setting is not None:
-                values["settings"] = merge_setting(settings, *setting)
+                values["settings"] = merge_setting(copy.settings, *setting)
             if values:
-                await conn.execute(
-                    update(vehicles).where(vehicles.c.iot_code == iot_code).values(**values)
-                )
-        copy = self._copies.get(iot_code) if self._copies is not None else None
-        if copy is None:
-            self._forget(iot_code)
-        else:
-            status = values.get("status", copy.status)
-            self._keep(
-                iot_code, VehicleState(status, copy.location, values.get("settings", copy.settings))
-            )
+                await conn.execute(update(vehicles).where(_one(iot_code)).values(**values))
+        kept = VehicleState(
+            values.get("status", copy.status), copy.location, values.get("settings", copy.settings)
+        )
+        self._keep(iot_code, kept)
+
+
+def _one(iot_code: str) -> ColumnElement[bool]:
+    return vehicles.c.iot_code == iot_code
 
 
 def _for_update(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
