@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from segway_gateway.contract.device import CommandName, DeviceStatus
+from segway_gateway.contract.device import CommandName, DeviceEvent, DeviceStatus, event_key
 from segway_gateway.gateway.crypto import hash_secret
-from segway_gateway.gateway.push.forms import event_id_of, outgoing, status_push
+from segway_gateway.gateway.push.forms import event_id_of, event_push, outgoing, status_push
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.store.platforms import Platform
 from segway_gateway.gateway.store.tables import push_outbox
@@ -179,3 +179,13 @@ def test_the_event_id_is_a_function_of_the_report() -> None:
         "status", VEHICLES[0], status_at(T0 + 1)
     )
     assert event_id_of("status", VEHICLES[0], same) != event_id_of("location", VEHICLES[0], same)
+
+
+def test_an_alert_that_comes_goes_and_comes_again_within_a_second_is_three_pushes() -> None:
+    events = [
+        DeviceEvent(kind="alert", code=3, status=status, status_utc_time=T0 // 1000, reported_at=at)
+        for status, at in ((0, T0), (1, T0 + 200), (0, T0 + 400))
+    ]
+    ids = {event_push(VEHICLES[0], PLATFORM, event).event_id for event in events}
+    assert len(ids) == 3
+    assert len({event_key(event) for event in events}) == 3

@@ -201,11 +201,15 @@ class DeviceEvent(_Message):
     code: Count
     status: Literal[0, 1]
     status_utc_time: EpochSeconds = Field(alias="statusUtcTime")
+    reported_at: Count | None = Field(default=None, alias="reportedAt")
+    """When it happened, epoch milliseconds (optional): an alert that appears, goes and
+    appears again within one second is three events, not one."""
 
 
 def event_key(event: DeviceEvent) -> str:
     """What names an event in an acknowledgement: the same event has the same key."""
-    return f"{event.kind}/{event.code}/{event.status}/{event.status_utc_time}"
+    at = event.reported_at if event.reported_at is not None else event.status_utc_time * 1000
+    return f"{event.kind}/{event.code}/{event.status}/{at}"
 
 
 def status_key(status: DeviceStatus) -> str:
@@ -219,9 +223,8 @@ MAX_ACKED = 1000
 
 class Ack(_Message):
     """The gateway stored these messages (events, and status reports that asked for it,
-    by `event_key` and `status_key`), or dropped them on purpose (an unregistered
-    vehicle's): the vehicle may forget them. Until then it keeps each and sends it again
-    on every reconnect and every 30 s."""
+    by `event_key` and `status_key`): the vehicle may forget them. Until then it keeps
+    each and sends it again on every reconnect and every 30 s."""
 
     keys: list[str] = Field(max_length=MAX_ACKED)
 

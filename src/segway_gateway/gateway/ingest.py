@@ -148,11 +148,13 @@ class Ingest:
         await self.flush()
 
     def status(self, iot_code: str, status: DeviceStatus) -> None:
+        owner = self._owners.entry(iot_code)
+        if owner is None:
+            return  # not acknowledged either (see `event`)
         if status.ack:  # the vehicle keeps it until it hears it was stored
             self._batch.acks[iot_code].append(status_key(status))
             self._waiting.set()
-        owner = self._owners.entry(iot_code)
-        if owner is None or self._from_the_future(iot_code, status.at_ms):
+        if self._from_the_future(iot_code, status.at_ms):
             return
         push = None
         if owner.platform_code in self.push_targets:  # a push is built only to be sent
@@ -175,12 +177,15 @@ class Ingest:
             self._waiting.set()
 
     def event(self, iot_code: str, event: DeviceEvent) -> None:
-        """Queue the event's push, if its platform takes pushes, and its acknowledgement
-        (also for an unregistered vehicle's event, dropped on purpose)."""
+        """Queue the event's push, if its platform takes pushes, and its acknowledgement.
+        A vehicle this instance does not know (yet: registrations are read every 5 s) is
+        not acknowledged: it sends the event again, maybe to an instance that knows it."""
+        owner = self._owners.entry(iot_code)
+        if owner is None:
+            return
         self._batch.acks[iot_code].append(event_key(event))
         self._waiting.set()
-        owner = self._owners.entry(iot_code)
-        if owner is None or owner.platform_code not in self.push_targets:
+        if owner.platform_code not in self.push_targets:
             return
         self._batch.events[iot_code].append(
             self._outgoing(event_push(iot_code, owner.platform_code, event))

@@ -259,7 +259,13 @@ class SimVehicle:
     def take_events(self, now: float) -> list[DeviceEvent]:
         """The alerts and faults that appeared or disappeared since the last call."""
         events = [
-            DeviceEvent(kind=kind, code=code, status=status, status_utc_time=int(now))
+            DeviceEvent(
+                kind=kind,
+                code=code,
+                status=status,
+                status_utc_time=int(now),
+                reported_at=int(now * 1000),
+            )
             for kind, code, status in self._outbox
         ]
         self._outbox.clear()
