@@ -27,6 +27,8 @@ DEFAULT_RATE = 10.0
 DEFAULT_BURST = 100
 """Messages a vehicle may send at once (a reconnect resends its kept events)."""
 LOG_EVERY_SECONDS = 60.0
+FUTURE_SECONDS = 600.0
+"""How far ahead of the gateway's clock a vehicle's clock may run."""
 CONTROL_FACTOR = 100
 """How much larger the bucket of replies and presence is than that of reports."""
 
@@ -82,6 +84,14 @@ class DeviceGuard:
             return False
         bucket.tokens -= 1
         return True
+
+    def check_time(self, at_ms: int) -> None:
+        """ValueError for a report made more than FUTURE_SECONDS ahead of the gateway's
+        clock: stored, no later report would look newer and the vehicle's state would
+        freeze."""
+        ahead = at_ms / 1000 - self._clock()
+        if ahead > FUTURE_SECONDS:
+            raise ValueError(f"made {ahead:.0f} s ahead of the gateway's clock")
 
     def refuse(self, iot_code: str, reason: str, detail: str) -> None:
         """Count a refused message; log it unless this vehicle was logged within a minute."""

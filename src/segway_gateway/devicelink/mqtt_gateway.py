@@ -43,27 +43,31 @@ log = logging.getLogger(__name__)
 
 START_GRACE_SECONDS = 5.0
 
-_Dispatch = Callable[[TelemetrySink, str, bytes], None]
+_Dispatch = Callable[[TelemetrySink, DeviceGuard, str, bytes], None]
 """Parses one kind of message and hands it to the sink; invalid payloads raise."""
 
 
-def _status(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
-    sink.on_status(iot_code, DeviceStatus.model_validate_json(payload))
+def _status(sink: TelemetrySink, guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
+    status = DeviceStatus.model_validate_json(payload)
+    guard.check_time(status.at_ms)
+    sink.on_status(iot_code, status)
 
 
-def _location(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
-    sink.on_location(iot_code, DeviceLocation.model_validate_json(payload))
+def _location(sink: TelemetrySink, guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
+    location = DeviceLocation.model_validate_json(payload)
+    guard.check_time(location.at_ms)
+    sink.on_location(iot_code, location)
 
 
-def _event(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+def _event(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
     sink.on_event(iot_code, DeviceEvent.model_validate_json(payload))
 
 
-def _reply(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+def _reply(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
     sink.on_reply(iot_code, Reply.model_validate_json(payload))
 
 
-def _presence(sink: TelemetrySink, iot_code: str, payload: bytes) -> None:
+def _presence(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
     """An empty payload is a cleared retained message: nobody is there."""
     sink.on_presence(iot_code, bool(payload) and Presence.model_validate_json(payload).online)
 
@@ -168,7 +172,7 @@ class MqttLink:
         if not self.guard.admit(iot_code, topic_name, len(payload), control=control):
             return
         try:
-            dispatch(self._sink, iot_code, payload)
+            dispatch(self._sink, self.guard, iot_code, payload)
         except (ValidationError, ValueError) as err:
             self.guard.refuse(iot_code, INVALID, f"{topic_name}: {_first_error(err)}")
 

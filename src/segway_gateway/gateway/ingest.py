@@ -52,9 +52,6 @@ FLUSH_SECONDS = 1.0
 BATCH_DELAY = 0.05
 """How long the first report of a batch waits for others to share its transaction."""
 RETRIES = 3
-FUTURE_SECONDS = 600.0
-"""How far ahead of the gateway's clock a vehicle's clock may run (beyond: refused)."""
-LOG_EVERY_SECONDS = 60.0
 _RETRYABLE_STATES = {"40001", "40P01"}
 """PostgreSQL's serialization failure and deadlock: the transaction may simply run again."""
 
@@ -71,36 +68,22 @@ class Owners(Protocol):
 
 
 @dataclass
-class _Batch:
-    reports: dict[str, list[Report]] = field(default_factory=lambda: defaultdict(list))
-    events: dict[str, list[NewPush]] = field(default_factory=lambda: defaultdict(list))
-    acks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    """Keys of the events each vehicle sent, to acknowledge once written."""
+class _Waiting:
+    """What one vehicle sent since the last flush."""
 
-    def __bool__(self) -> bool:
-        return bool(self.reports or self.events or self.acks)
+    reports: list[Report] = field(default_factory=list)
+    pushes: list[NewPush] = field(default_factory=list)
+    """The pushes of its events (and of invalid fixes), stored whatever the state."""
+    acks: list[str] = field(default_factory=list)
+    """Keys of the messages to acknowledge once written."""
 
-    def vehicles(self) -> list[str]:
-        return sorted(self.reports.keys() | self.events.keys() | self.acks.keys())
+    def put_back(self, later: _Waiting) -> None:
+        """Put these (unwritten) messages back in front of what came since."""
+        later.reports[:0], later.pushes[:0], later.acks[:0] = self.reports, self.pushes, self.acks
 
-    def of(self, iot_code: str) -> _Batch:
-        one = _Batch()
-        if iot_code in self.reports:
-            one.reports[iot_code] = self.reports[iot_code]
-        if iot_code in self.events:
-            one.events[iot_code] = self.events[iot_code]
-        if iot_code in self.acks:
-            one.acks[iot_code] = self.acks[iot_code]
-        return one
 
-    def merge_into(self, later: _Batch) -> None:
-        """Put this (unwritten) batch back in front of `later`."""
-        for iot_code, reports in self.reports.items():
-            later.reports[iot_code][:0] = reports
-        for iot_code, events in self.events.items():
-            later.events[iot_code][:0] = events
-        for iot_code, keys in self.acks.items():
-            later.acks[iot_code][:0] = keys
+_Batch = dict[str, _Waiting]
+"""What came since the last flush, by vehicle."""
 
 
 class Ingest:
@@ -121,10 +104,8 @@ class Ingest:
         """Platforms with a push URL: their vehicles' reports become pushes."""
         self.doorbell = Doorbell(clock)
         """Rung with the platforms of the pushes a batch wrote (the dispatcher waits on it)."""
-        self._batch = _Batch()
+        self._batch: _Batch = defaultdict(_Waiting)
         self._waiting = asyncio.Event()
-        self._future_logged: dict[str, float] = {}
-        """When each vehicle's last report from the future was logged (monotonic)."""
         self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -152,10 +133,8 @@ class Ingest:
         if owner is None:
             return  # not acknowledged either (see `event`)
         if status.ack:  # the vehicle keeps it until it hears it was stored
-            self._batch.acks[iot_code].append(status_key(status))
+            self._batch[iot_code].acks.append(status_key(status))
             self._waiting.set()
-        if self._from_the_future(iot_code, status.at_ms):
-            return
         push = None
         if owner.platform_code in self.push_targets:  # a push is built only to be sent
             push = self._outgoing(status_push(iot_code, owner.platform_code, owner.online, status))
@@ -164,7 +143,7 @@ class Ingest:
 
     def location(self, iot_code: str, location: DeviceLocation) -> None:
         owner = self._owners.entry(iot_code)
-        if owner is None or self._from_the_future(iot_code, location.at_ms):
+        if owner is None:
             return
         push = None
         if owner.platform_code in self.push_targets:
@@ -173,7 +152,7 @@ class Ingest:
             body = location.model_dump(by_alias=True, mode="json")
             self._add(Report(iot_code, "location", location.at_ms, body, push))
         elif push is not None:  # an invalid fix is pushed (the document says so), not kept
-            self._batch.events[iot_code].append(push)
+            self._batch[iot_code].pushes.append(push)
             self._waiting.set()
 
     def event(self, iot_code: str, event: DeviceEvent) -> None:
@@ -183,44 +162,32 @@ class Ingest:
         owner = self._owners.entry(iot_code)
         if owner is None:
             return
-        self._batch.acks[iot_code].append(event_key(event))
+        self._batch[iot_code].acks.append(event_key(event))
         self._waiting.set()
         if owner.platform_code not in self.push_targets:
             return
-        self._batch.events[iot_code].append(
+        self._batch[iot_code].pushes.append(
             self._outgoing(event_push(iot_code, owner.platform_code, event))
         )
-
-    def _from_the_future(self, iot_code: str, at_ms: int) -> bool:
-        """A report made more than FUTURE_SECONDS ahead of this gateway's clock is refused:
-        stored, no later report would be newer, and the vehicle's state would freeze."""
-        if at_ms <= (self._clock() + FUTURE_SECONDS) * 1000:
-            return False
-        now = self._clock.monotonic()
-        if now - self._future_logged.get(iot_code, -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
-            self._future_logged[iot_code] = now
-            log.warning(
-                "refused a report of vehicle %s made in the future (%d ms)", iot_code, at_ms
-            )
-        return True
 
     def _outgoing(self, push: PushEvent) -> NewPush:
         return outgoing(push, self._clock())
 
     def _add(self, report: Report) -> None:
-        self._batch.reports[report.iot_code].append(report)
+        self._batch[report.iot_code].reports.append(report)
         self._waiting.set()
 
     async def flush(self) -> None:
         """Write what came in since the last flush; on failure keep it for the next one
         (cancelled by a stop too: `stop` flushes once more)."""
-        batch, self._batch = self._batch, _Batch()
+        batch, self._batch = self._batch, defaultdict(_Waiting)
         if not batch:
             return
         try:
             await self._write(batch)
         except BaseException:
-            batch.merge_into(self._batch)
+            for iot_code, waiting in batch.items():
+                waiting.put_back(self._batch[iot_code])
             raise
 
     async def _write(self, batch: _Batch) -> None:
@@ -231,18 +198,19 @@ class Ingest:
             platforms = await self._retried(batch)
             self._acknowledge_all(batch)
         except Exception as err:
-            if not _refused_data(err) or len(batch.vehicles()) == 1:
+            if not _refused_data(err) or len(batch) == 1:
                 raise
             log.warning(
                 "a batch of %d vehicles was refused (%s); writing them one by one",
-                len(batch.vehicles()),
+                len(batch),
                 _first_line(err),
             )
             platforms = set()
-            for iot_code in batch.vehicles():
+            for iot_code in sorted(batch):
+                one = {iot_code: batch[iot_code]}
                 try:
-                    platforms |= await self._retried(batch.of(iot_code))
-                    self._acknowledge_all(batch.of(iot_code))
+                    platforms |= await self._retried(one)
+                    self._acknowledge_all(one)
                 except Exception as one:
                     if not _refused_data(one):
                         raise
@@ -251,14 +219,15 @@ class Ingest:
             self.doorbell.ring(platforms)
 
     def _acknowledge_all(self, batch: _Batch) -> None:
-        for iot_code, keys in batch.acks.items():
-            self._acknowledge(iot_code, keys)
+        for iot_code, waiting in batch.items():
+            if waiting.acks:
+                self._acknowledge(iot_code, waiting.acks)
 
     async def _retried(self, batch: _Batch) -> set[str]:
         """Write a batch, again after a deadlock or serialization failure; the platforms
         of the pushes it wrote."""
-        reports = [report for reports in batch.reports.values() for report in reports]
-        events = [push for pushes in batch.events.values() for push in pushes]
+        reports = [report for waiting in batch.values() for report in waiting.reports]
+        events = [push for waiting in batch.values() for push in waiting.pushes]
         for attempt in range(1, RETRIES + 1):
             try:
                 stored = await self._db.vehicles.apply_reports(reports, events)
