@@ -81,11 +81,8 @@ class VehicleRepo:
         """Writes so far: a read that a write overtook keeps no copy (it may be stale)."""
 
     def forget(self, *iot_codes: str) -> None:
-        """Drop the copies of these vehicles (their rows changed behind this store's back:
+        """Drop the copies of these vehicles (written here, or behind this store's back:
         the CLI removed or moved them); the next read reads the row."""
-        self._forget(*iot_codes)
-
-    def _forget(self, *iot_codes: str) -> None:
         self._writes += 1
         if self._copies is not None:
             for iot_code in iot_codes:
@@ -115,7 +112,7 @@ class VehicleRepo:
                 await conn.execute(insert(vehicles), [vehicle.__dict__ for vehicle in new])
             except IntegrityError as err:
                 raise AlreadyExists(f"{err.orig} (nothing was added)") from err
-        self._forget(*codes)
+        self.forget(*codes)
 
     async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
         query = select(*_RECORD).order_by(vehicles.c.platform_code, vehicles.c.iot_code)
@@ -135,7 +132,7 @@ class VehicleRepo:
     async def remove(self, iot_code: str) -> None:
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(vehicles).where(vehicles.c.iot_code == iot_code))
-        self._forget(iot_code)
+        self.forget(iot_code)
         if result.rowcount == 0:
             raise NotFound(f"no vehicle {iot_code}")
 
@@ -176,7 +173,7 @@ class VehicleRepo:
         for iot_code, (status, location) in written.items():
             copy = self._copies.get(iot_code) if self._copies is not None else None
             if copy is None:
-                self._forget(iot_code)
+                self.forget(iot_code)
             else:
                 self._keep(iot_code, VehicleState(status, location, copy.settings))
         return stored
@@ -199,7 +196,7 @@ class VehicleRepo:
                 query = select(vehicles.c.status, vehicles.c.location, vehicles.c.settings)
                 row = (await conn.execute(_for_update(conn, query.where(_one(iot_code))))).first()
                 if row is None:
-                    self._forget(iot_code)
+                    self.forget(iot_code)
                     return
                 copy = VehicleState(row.status, row.location, row.settings)
             values: dict[str, Any] = {}
