@@ -168,16 +168,22 @@ def test_each_report_is_pushed_once_though_three_instances_took_it(instances: In
         return [p for p in list(instances.pushed) if p.iot_code == iot_code]
 
     def changed() -> bool:
-        """The unlock, the lock and the unlock again, in that order, among the status
-        pushes made since (periodic ones may come between)."""
-        states = iter(
-            p.locked
+        """The unlock, the lock and the unlock again, in the order the vehicle made them
+        (a second apart; instances deliver in parallel, so arrivals may be in another
+        order), among the status pushes made since (periodic ones may come between)."""
+        made = sorted(
+            (p.status_utc_time, p.locked)
             for p in of_vehicle()
             if isinstance(p, StatusPush) and p.status_utc_time >= since
         )
+        states = iter(locked for _, locked in made)
         return all(wanted in states for wanted in (False, True, False))
 
-    eventually(changed, "the status pushes of the changes")
+    def seen() -> str:
+        statuses = [p for p in of_vehicle() if isinstance(p, StatusPush)]
+        return f"; since {since}: {[(p.status_utc_time, p.locked) for p in statuses]}"
+
+    eventually(changed, "the status pushes of the changes", detail=seen)
     ids_of: dict[str, set[str]] = defaultdict(set)
     delivered: dict[str, int] = defaultdict(int)
     for push in of_vehicle():
