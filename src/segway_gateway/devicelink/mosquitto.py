@@ -11,8 +11,8 @@ the broker. Mosquitto binds a user to a client id with its dynamic security
 plugin (2.0 and later), so the generated config loads that plugin with a
 generated `dynamic-security.json`: every vehicle a client bound to its client
 id with a role of its own (publish only under `segway/v1/{its iotCode}/`, read
-only its commands), the gateway's user unbound (its instances log in under
-distinct client ids) with a role over the whole tree. Passwords are stored as
+only its commands and acknowledgements), the gateway's user unbound (its
+instances log in under distinct client ids) with a role over the whole tree. Passwords are stored as
 PBKDF2-SHA512 hashes, the plugin's format.
 """
 

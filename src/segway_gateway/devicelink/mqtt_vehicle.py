@@ -40,7 +40,7 @@ from segway_gateway.contract.device import (
 )
 from segway_gateway.devicelink.backoff import Backoff
 from segway_gateway.devicelink.base import CommandHandler
-from segway_gateway.devicelink.mosquitto import device_password
+from segway_gateway.devicelink.mosquitto import device_password, vehicle_client_id
 from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class MqttDeviceConnection:
         self._event_topic = topic(iot_code, Topic.EVENT)
         self.session = MqttSession(
             port.broker.as_user(iot_code, device_password(port.key, iot_code)),
-            f"c80-{iot_code}",
+            vehicle_client_id(iot_code),
             self._received,
             [(topic(iot_code, kind), QOS[kind]) for kind in DEVICE_READS],
             will=(self._presence_topic, _presence(False, port.clock())),
