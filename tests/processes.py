@@ -142,8 +142,8 @@ class BackgroundProcess:
 class ServeProcess(BackgroundProcess):
     """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`."""
 
-    def __init__(self, db_url: str, cwd: Path, *extra: str) -> None:
-        self.port = free_port()
+    def __init__(self, db_url: str, cwd: Path, *extra: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url]
         super().__init__("serve", [*args, *extra], cwd)

@@ -37,10 +37,11 @@ class Cluster:
     pushed: list[PushEvent]
     stack: contextlib.ExitStack
 
-    def serve(self) -> ServeProcess:
-        """One more instance, started like the others (killed at the module's end)."""
+    def serve(self, port: int | None = None) -> ServeProcess:
+        """One more instance, started like the others (killed at the module's end); on
+        `port`, it is the instance that ran there before, back with its broker session."""
         server = ServeProcess(
-            self.db_url, self.workdir, "--broker", self.broker.url, *self.key_flags
+            self.db_url, self.workdir, "--broker", self.broker.url, *self.key_flags, port=port
         )
         self.stack.callback(server.kill)
         server.wait_ready()
@@ -124,7 +125,7 @@ def test_a_sigkilled_instance_loses_nothing_it_answered_and_the_others_serve_on(
     with api_client(second.base_url) as api:
         assert status(api, iot_code)["locked"] is False
         assert command_code(api, paths.LOCK, iot_code) == 0
-    cluster.gateways[0] = cluster.serve()
+    cluster.gateways[0] = cluster.serve(port=first.port)
     every_vehicle_online_at(cluster.gateways[0])
     with api_client(cluster.gateways[0].base_url) as api:
         assert status(api, iot_code)["locked"] is True

@@ -8,6 +8,7 @@ import itertools
 import json
 import random
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def over_shared(
         tmp_path_factory.mktemp("mqtt-shared"),
         seed_of(shared_fleet),
         broker=url,
+        share_group=f"test-{uuid.uuid4().hex[:8]}",  # a broker others may use too
         command_timeout=3.0,
         admin_token=ADMIN_TOKEN,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,17 @@ PREFLIGHT_SECONDS = 5.0
 )
 @click.option(
     "--share-group",
-    help="Consume telemetry as one of several gateways: $share/GROUP/… subscriptions.",
+    envvar="SEGWAY_GATEWAY_SHARE_GROUP",
+    default=GatewayConfig.share_group,
+    show_default=True,
+    help="Take telemetry through $share/GROUP/… subscriptions, so that instances on one "
+    "broker take each message once; '' takes every message (each instance writes it).",
+)
+@click.option(
+    "--gateway-id",
+    envvar="SEGWAY_GATEWAY_ID",
+    help="This instance's name on the broker; its broker session outlives a restart "
+    "under the same name [default: HOSTNAME-PORT].",
 )
 @click.option(
     "--push-retention-days",
@@ -106,7 +118,8 @@ def serve(
     token_ttl: int,
     command_timeout: float,
     broker: str | None,
-    share_group: str | None,
+    share_group: str,
+    gateway_id: str | None,
     push_retention_days: float,
     vehicle_rate: float,
     simulate: bool | None,
@@ -123,8 +136,9 @@ def serve(
     from segway_gateway.cli import demo_receiver
     from segway_gateway.gateway.app import create_app
 
+    gateway_id = _valid_gateway_id(gateway_id or f"{socket.gethostname()}-{port}")
     if broker is not None:
-        _check_broker(broker, key_file)
+        _check_broker(broker, key_file, gateway_id)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -138,7 +152,8 @@ def serve(
         command_timeout=command_timeout,
         key_file=key_file,
         broker=broker,
-        share_group=share_group,
+        share_group=share_group or None,
+        gateway_id=gateway_id,
         push_retention_days=push_retention_days,
         vehicle_rate=vehicle_rate,
         simulate=broker is None if simulate is None else simulate,
@@ -154,7 +169,16 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 
-def _check_broker(url: str, key_file: Path) -> None:
+def _valid_gateway_id(name: str) -> str:
+    """A name that can be an MQTT topic level and client id: letters, digits, '.', '_'
+    and '-' (a host name's other characters become '-'), at most 64 characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name)[:64]
+    if not cleaned.strip("-"):
+        raise click.BadParameter(f"{name!r} has no usable character", param_hint="--gateway-id")
+    return cleaned
+
+
+def _check_broker(url: str, key_file: Path, gateway_id: str) -> None:
     """Refuse a bad URL or credentials the broker turns down before serving, in one line."""
     from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
     from segway_gateway.devicelink.mqtt_session import Broker, BrokerRefused, MqttSession
@@ -168,7 +192,7 @@ def _check_broker(url: str, key_file: Path) -> None:
 
     async def attempt() -> None:
         session = MqttSession(
-            login, "segway-gateway-preflight", lambda _t, _p: None, [], loud=False
+            login, f"segway-gateway-preflight-{gateway_id}", lambda _t, _p: None, [], loud=False
         )
         try:
             await asyncio.wait_for(session.open(), PREFLIGHT_SECONDS)

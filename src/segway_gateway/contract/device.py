@@ -28,6 +28,9 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 """A finite number (NaN and Infinity are refused)."""
 
 TOPIC_ROOT = "segway/v1"
+SHARE_GROUP = "segway-gateway"
+"""The shared subscription (`$share/{group}/…`) gateway instances take telemetry through
+unless told another: each message reaches one of them."""
 
 
 class Topic(StrEnum):
@@ -50,17 +53,18 @@ DEVICE_READS = (Topic.CMD, Topic.ACK)
 """What a vehicle subscribes to, on its own topics."""
 
 QOS: dict[Topic, int] = {
-    Topic.STATUS: 0,
-    Topic.LOCATION: 0,
+    Topic.STATUS: 1,
+    Topic.LOCATION: 1,
     Topic.EVENT: 1,
     Topic.PRESENCE: 1,
     Topic.CMD: 0,
     Topic.REPLY: 0,
     Topic.ACK: 1,
 }
-"""The QoS each kind is published and subscribed with. Reports are superseded by the
-next one; a lost command or reply is a timeout (15302), never a command sent twice;
-events, presence and acknowledgements must arrive."""
+"""The QoS each kind is published and subscribed with. Reports, events, presence and
+acknowledgements must arrive (the gateway acknowledges a report to the broker once it
+has stored it); a lost command or reply is a timeout (15302), never a command sent
+twice."""
 RETAINED = frozenset({Topic.PRESENCE, Topic.STATUS, Topic.LOCATION})
 """Kinds published retained: a gateway that (re)subscribes learns at once who is online
 and every vehicle's latest status and fix, instead of waiting up to 900 s for them."""

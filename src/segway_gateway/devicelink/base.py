@@ -7,7 +7,7 @@ gives one vehicle a `DeviceConnection` to publish on and delivers its commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from segway_gateway.contract.device import (
@@ -23,6 +23,12 @@ class LinkError(Exception):
     """A command could not be handed to the device link (15303)."""
 
 
+Stored = Awaitable[None] | None
+"""What a sink gives back for a report: something that completes once the report is
+durable (or refused for good), after which the link may acknowledge it to the broker;
+None when there is nothing to wait for."""
+
+
 class TelemetrySink(Protocol):
     """Receives what vehicles publish."""
 
@@ -32,9 +38,9 @@ class TelemetrySink(Protocol):
         presence (retained, so it follows at once) says otherwise."""
         ...
 
-    def on_status(self, iot_code: str, status: DeviceStatus) -> None: ...
-    def on_location(self, iot_code: str, location: DeviceLocation) -> None: ...
-    def on_event(self, iot_code: str, event: DeviceEvent) -> None: ...
+    def on_status(self, iot_code: str, status: DeviceStatus) -> Stored: ...
+    def on_location(self, iot_code: str, location: DeviceLocation) -> Stored: ...
+    def on_event(self, iot_code: str, event: DeviceEvent) -> Stored: ...
     def on_reply(self, iot_code: str, reply: Reply) -> None: ...
 
 

@@ -16,7 +16,7 @@ from segway_gateway.contract.device import (
     DeviceStatus,
     Reply,
 )
-from segway_gateway.devicelink.base import CommandHandler, LinkError, TelemetrySink
+from segway_gateway.devicelink.base import CommandHandler, LinkError, Stored, TelemetrySink
 
 
 class NullSink:
@@ -28,14 +28,14 @@ class NullSink:
     def on_link_reset(self) -> None:
         pass
 
-    def on_status(self, iot_code: str, status: DeviceStatus) -> None:
-        pass
+    def on_status(self, iot_code: str, status: DeviceStatus) -> Stored:
+        return None
 
-    def on_location(self, iot_code: str, location: DeviceLocation) -> None:
-        pass
+    def on_location(self, iot_code: str, location: DeviceLocation) -> Stored:
+        return None
 
-    def on_event(self, iot_code: str, event: DeviceEvent) -> None:
-        pass
+    def on_event(self, iot_code: str, event: DeviceEvent) -> Stored:
+        return None
 
     def on_reply(self, iot_code: str, reply: Reply) -> None:
         pass
@@ -116,6 +116,8 @@ class MemoryLink:
             del self._sessions[session.iot_code]
             self._sink.on_presence(session.iot_code, False)
 
-    def deliver(self, message: Callable[[TelemetrySink], None], session: MemoryConnection) -> None:
+    def deliver(
+        self, message: Callable[[TelemetrySink], object], session: MemoryConnection
+    ) -> None:
         if session.open:
             asyncio.get_running_loop().call_soon(lambda: message(self._sink))

@@ -2,9 +2,18 @@
 
 It reads every vehicle's presence (retained, so a fresh subscription learns
 who is online), telemetry and events, and the replies addressed to this
-gateway instance (`segway/v1/+/reply/{gateway_id}`). With `share_group`,
-telemetry and events come through a shared subscription, so several gateway
-instances consume each message once; presence and replies never do.
+gateway instance (`segway/v1/+/reply/{gateway_id}`). With `share_group` (the
+default), telemetry and events come through a shared subscription, so several
+gateway instances consume each message once; presence and replies never do. A
+shared subscription brings no retained messages, so on every connect the link
+also subscribes to status and location alone for an instant: the retained
+reports it gets are stored only if newer than what the store holds.
+
+An instance with a stable `gateway_id` keeps its broker session (MQTT 5) for
+SESSION_EXPIRY_SECONDS after it goes away: the broker queues its share of the
+telemetry meanwhile and sends again what it had not acknowledged, since a QoS 1
+message is acknowledged only once the store has it.
+
 Commands go out at QoS 0: one that is lost times out (15302) like a vehicle
 that did not answer, and the API never sends a command twice.
 """
@@ -22,6 +31,7 @@ from segway_gateway.clock import system_clock
 from segway_gateway.contract.device import (
     MAX_ACKED,
     QOS,
+    SHARE_GROUP,
     TOPIC_ROOT,
     Ack,
     Command,
@@ -34,7 +44,7 @@ from segway_gateway.contract.device import (
     topic,
 )
 from segway_gateway.devicelink.backoff import Backoff
-from segway_gateway.devicelink.base import LinkError, TelemetrySink
+from segway_gateway.devicelink.base import LinkError, Stored, TelemetrySink
 from segway_gateway.devicelink.guard import INVALID, DeviceGuard
 from segway_gateway.devicelink.memory import NullSink
 from segway_gateway.devicelink.mqtt_session import Broker, MqttSession
@@ -42,34 +52,38 @@ from segway_gateway.devicelink.mqtt_session import Broker, MqttSession
 log = logging.getLogger(__name__)
 
 START_GRACE_SECONDS = 5.0
+SESSION_EXPIRY_SECONDS = 900
+"""How long the broker keeps an instance's session (and queues for it) while it is away."""
 
-_Dispatch = Callable[[TelemetrySink, DeviceGuard, str, bytes], None]
+_Dispatch = Callable[[TelemetrySink, DeviceGuard, str, bytes], Stored]
 """Parses one kind of message and hands it to the sink; invalid payloads raise."""
 
 
-def _status(sink: TelemetrySink, guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
+def _status(sink: TelemetrySink, guard: DeviceGuard, iot_code: str, payload: bytes) -> Stored:
     status = DeviceStatus.model_validate_json(payload)
     guard.check_time(status.at_ms)
-    sink.on_status(iot_code, status)
+    return sink.on_status(iot_code, status)
 
 
-def _location(sink: TelemetrySink, guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
+def _location(sink: TelemetrySink, guard: DeviceGuard, iot_code: str, payload: bytes) -> Stored:
     location = DeviceLocation.model_validate_json(payload)
     guard.check_time(location.at_ms)
-    sink.on_location(iot_code, location)
+    return sink.on_location(iot_code, location)
 
 
-def _event(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
-    sink.on_event(iot_code, DeviceEvent.model_validate_json(payload))
+def _event(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> Stored:
+    return sink.on_event(iot_code, DeviceEvent.model_validate_json(payload))
 
 
-def _reply(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
+def _reply(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> Stored:
     sink.on_reply(iot_code, Reply.model_validate_json(payload))
+    return None
 
 
-def _presence(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> None:
+def _presence(sink: TelemetrySink, _guard: DeviceGuard, iot_code: str, payload: bytes) -> Stored:
     """An empty payload is a cleared retained message: nobody is there."""
     sink.on_presence(iot_code, bool(payload) and Presence.model_validate_json(payload).online)
+    return None
 
 
 _DISPATCH: dict[str, _Dispatch] = {
@@ -80,6 +94,7 @@ _DISPATCH: dict[str, _Dispatch] = {
     Topic.PRESENCE.value: _presence,
 }
 _TELEMETRY = (Topic.STATUS, Topic.LOCATION, Topic.EVENT)
+_RETAINED = (Topic.STATUS, Topic.LOCATION)
 
 
 class MqttLink:
@@ -90,10 +105,12 @@ class MqttLink:
         broker: Broker,
         *,
         gateway_id: str | None = None,
-        share_group: str | None = None,
+        share_group: str | None = SHARE_GROUP,
         backoff: Backoff | None = None,
         guard: DeviceGuard | None = None,
     ) -> None:
+        """Without a `gateway_id`, a random one and a session that ends with the
+        connection (one that could never be resumed would only queue in vain)."""
         self.gateway_id = gateway_id or uuid.uuid4().hex[:12]
         self.guard = guard or DeviceGuard(system_clock)
         self._sink: TelemetrySink = NullSink()
@@ -108,6 +125,7 @@ class MqttLink:
             (f"{TOPIC_ROOT}/+/{Topic.PRESENCE.value}", 0),
             (f"{TOPIC_ROOT}/+/{Topic.REPLY.value}/{self.gateway_id}", QOS[Topic.REPLY]),
         ]
+        catch_up = [(f"{TOPIC_ROOT}/+/{kind.value}", QOS[kind]) for kind in _RETAINED]
         self._session = MqttSession(
             broker,
             f"segway-gateway-{self.gateway_id}",
@@ -116,6 +134,8 @@ class MqttLink:
             on_up=self._up,
             on_down=self._down,
             backoff=backoff,
+            session_expiry=SESSION_EXPIRY_SECONDS if gateway_id else 0,
+            catch_up=catch_up if share_group else None,
         )
 
     @property
@@ -160,21 +180,22 @@ class MqttLink:
             payload = ack.model_dump_json().encode()
             self._session.publish(topic(iot_code, Topic.ACK), payload, QOS[Topic.ACK])
 
-    def _received(self, topic_name: str, payload: bytes) -> None:
+    def _received(self, topic_name: str, payload: bytes) -> Stored:
         levels = topic_name.split("/")
         if len(levels) < 4:
-            return
+            return None
         iot_code, kind = levels[2], levels[3]
         dispatch = _DISPATCH.get(kind)
         if dispatch is None or (not payload and kind != Topic.PRESENCE.value):
-            return  # unknown kind, or a retained report being cleared
+            return None  # unknown kind, or a retained report being cleared
         control = kind in (Topic.REPLY.value, Topic.PRESENCE.value)
         if not self.guard.admit(iot_code, topic_name, len(payload), control=control):
-            return
+            return None
         try:
-            dispatch(self._sink, self.guard, iot_code, payload)
+            return dispatch(self._sink, self.guard, iot_code, payload)
         except (ValidationError, ValueError) as err:
             self.guard.refuse(iot_code, INVALID, f"{topic_name}: {_first_error(err)}")
+            return None
 
     def _up(self) -> None:
         """Connected (subscriptions are on their way): after an outage, forget who was

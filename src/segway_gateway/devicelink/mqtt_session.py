@@ -4,6 +4,12 @@ Both sides of the MQTT device link use it: the gateway's one connection and
 each simulated vehicle's own. It subscribes again and says so (`on_up`) on
 every connect, so a broker that restarted without its sessions loses nothing
 but the time it was down.
+
+A `durable` session (the gateway's, when its client id is stable) speaks MQTT 5: the
+broker keeps it `session_expiry` seconds after a disconnect, queueing what comes for
+it, and a QoS 1 message is acknowledged only once what the handler returned has
+completed (the gateway's ingest: once the report is written), so a message the
+process took but did not store comes again when it is back.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import gmqtt
-from gmqtt.mqtt.constants import MQTTv311
+from gmqtt.mqtt.constants import MQTTv50, MQTTv311
 
 from segway_gateway.devicelink.backoff import Backoff
+from segway_gateway.devicelink.base import Stored
 
 log = logging.getLogger(__name__)
 logging.getLogger("gmqtt").setLevel(logging.ERROR)
@@ -30,6 +37,13 @@ KEEPALIVE_SECONDS = 30
 DEFAULT_PORT = 1883
 _RETRYABLE = {3, 136, 137, 159}
 """CONNACK codes that say "not now" (unavailable, busy, rate) rather than "not you"."""
+RECEIVE_MAXIMUM = 20_000
+"""QoS 1 messages a durable session lets the broker have in flight, unacknowledged, to
+it (MQTT 5 Receive Maximum): enough for 20,000 messages per 50 ms group commit, and the
+bound on what an instance holds while its database is away (the broker keeps the rest)."""
+NOT_STORED = 0x80
+"""PUBACK reason "unspecified error": what a message handled during a shutdown gets, on
+a connection that is closed by then (so the broker, never hearing it, sends it again)."""
 
 
 class BrokerRefused(Exception):
@@ -81,8 +95,9 @@ class Broker:
         return f"mqtt://{self.host}:{self.port}"
 
 
-MessageHandler = Callable[[str, bytes], None]
-"""Called with the topic and the payload of every message received."""
+MessageHandler = Callable[[str, bytes], Stored]
+"""Called with the topic and the payload of every message received; on a durable
+session, what it returns is awaited before the message is acknowledged."""
 Subscription = tuple[str, int]
 """A topic filter and the QoS to receive it with."""
 
@@ -92,13 +107,14 @@ class _JitteredClient(gmqtt.Client):  # type: ignore[misc]
     checks for a disconnect only before it, and reconnects with a persistent session).
 
     Before each attempt it waits a fresh random back-off, then gives up if the session
-    was closed meanwhile; every connection starts a clean session, since the session
-    subscribes again on each connect anyway and a persistent one would outlive this
-    process on the broker (a ghost member of a `$share` group, queueing forever).
+    was closed meanwhile. Every connection, first or not, asks for a clean session
+    unless the session is durable: a persistent session whose client id is never used
+    again would only be a ghost on the broker.
     """
 
     backoff: Backoff
     closing: asyncio.Event
+    clean_start: bool
 
     async def reconnect(self, delay: bool = False) -> None:
         if delay:  # a close ends the wait at once, and the attempt with it
@@ -110,11 +126,11 @@ class _JitteredClient(gmqtt.Client):  # type: ignore[misc]
     async def _create_connection(
         self, host: str, port: int, ssl: Any, clean_session: bool, keepalive: int
     ) -> Any:
-        return await super()._create_connection(host, port, ssl, True, keepalive)
+        return await super()._create_connection(host, port, ssl, self.clean_start, keepalive)
 
 
 class MqttSession:
-    """An MQTT 3.1.1 connection, its subscriptions and its will, kept up until `close()`."""
+    """An MQTT connection, its subscriptions and its will, kept up until `close()`."""
 
     def __init__(
         self,
@@ -128,10 +144,22 @@ class MqttSession:
         on_down: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
         loud: bool = True,
+        session_expiry: int | None = None,
+        catch_up: list[Subscription] | None = None,
     ) -> None:
-        """`loud=False` keeps connection trouble at DEBUG (one vehicle among thousands)."""
+        """`loud=False` keeps connection trouble at DEBUG (one vehicle among thousands).
+
+        `session_expiry` (seconds; 0 ends the session with the connection) makes the
+        session durable: MQTT 5, acknowledgements after the handler's work.
+        `catch_up` filters are subscribed and at once unsubscribed on every connect, for
+        the retained messages they bring (a shared subscription brings none).
+        """
         self.broker = broker
         self._subscriptions = subscriptions
+        self._catch_up = catch_up or []
+        self._durable = session_expiry is not None
+        self._handling: dict[asyncio.Task[Any], asyncio.Future[Any]] = {}
+        """Messages received whose handler's work is not done: not acknowledged yet."""
         self._on_message = on_message
         self._on_up = on_up
         self._on_down = on_down
@@ -141,13 +169,24 @@ class MqttSession:
         will_message = (
             gmqtt.Message(will[0], will[1], qos=1, retain=True) if will is not None else None
         )
-        self._client = _JitteredClient(client_id, will_message=will_message)
+        if session_expiry is None:
+            self._client = _JitteredClient(client_id, will_message=will_message)
+            self._client.on_message = self._received
+        else:
+            self._client = _JitteredClient(
+                client_id,
+                will_message=will_message,
+                optimistic_acknowledgement=False,
+                session_expiry_interval=session_expiry,
+                receive_maximum=RECEIVE_MAXIMUM,
+            )
+            self._client.on_message = self._received_then_acknowledged
+        self._client.clean_start = not session_expiry
         self._client.backoff = self._backoff
         self._client.closing = asyncio.Event()
         if broker.username is not None:
             self._client.set_auth_credentials(broker.username, broker.password)
         self._client.on_connect = self._connected
-        self._client.on_message = self._received
         self._client.on_disconnect = self._disconnected
         self._closed = False
         self.published = 0
@@ -169,7 +208,7 @@ class MqttSession:
                     self.broker.host,
                     self.broker.port,
                     keepalive=KEEPALIVE_SECONDS,
-                    version=MQTTv311,
+                    version=MQTTv50 if self._durable else MQTTv311,
                 )
                 return
             except gmqtt.MQTTConnectError as err:
@@ -204,16 +243,22 @@ class MqttSession:
         await self._client._persistent_storage.wait_empty()
 
     async def close(self, last_words: tuple[str, bytes] | None = None) -> None:
-        """Publish `last_words` (retained) if connected, then disconnect for good, also
-        while a connection or a reconnect is under way."""
+        """Publish `last_words` (retained) if connected, acknowledge what is handled,
+        then disconnect for good, also while a connection or a reconnect is under way.
+        What is not handled yet stays unacknowledged: a durable session gets it again."""
         self._closed = True
         self._client.closing.set()
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
         if self._client.is_connected and last_words is not None:
             self._client.publish(last_words[0], last_words[1], qos=1, retain=True)
+        handled = [task for task, work in self._handling.items() if work.done()]
+        if handled:
+            await asyncio.wait(handled)
         with contextlib.suppress(Exception):  # a half-open connection may fail to say bye
             await self._client.disconnect()
+        for task in list(self._handling):
+            task.cancel()
 
     # gmqtt callbacks --------------------------------------------------------
 
@@ -228,11 +273,32 @@ class MqttSession:
             client.subscribe(
                 [gmqtt.Subscription(topic, qos=qos) for topic, qos in self._subscriptions]
             )
+        if self._catch_up:  # the broker queues the retained messages before it unsubscribes
+            client.subscribe([gmqtt.Subscription(topic, qos=qos) for topic, qos in self._catch_up])
+            client.unsubscribe([topic for topic, _ in self._catch_up])
         if self._on_up is not None:
             self._on_up()
 
     def _received(self, _client: Any, topic: str, payload: bytes, _qos: int, _props: Any) -> int:
         self._on_message(topic, payload)
+        return 0
+
+    async def _received_then_acknowledged(
+        self, _client: Any, topic: str, payload: bytes, _qos: int, _props: Any
+    ) -> int:
+        """gmqtt acknowledges the message when this returns: once its work is done."""
+        work = self._on_message(topic, payload)
+        if work is None:
+            return 0
+        task = asyncio.current_task()
+        assert task is not None
+        self._handling[task] = asyncio.ensure_future(work)
+        try:
+            await self._handling[task]
+        except asyncio.CancelledError:  # closed before the work was done
+            return NOT_STORED
+        finally:
+            del self._handling[task]
         return 0
 
     def _disconnected(self, _client: Any, _packet: Any, _exc: Any = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from segway_gateway.contract.device import SHARE_GROUP
 from segway_gateway.contract.regions import Region
 from segway_gateway.devicelink.guard import DEFAULT_RATE
 from segway_gateway.sim.city import SHENZHEN, City
@@ -47,8 +48,12 @@ class GatewayConfig:
     seed: int = 0
     broker: str | None = None
     """`mqtt://host:port` of the vehicles' broker; None links vehicles in process."""
-    share_group: str | None = None
-    """Consume telemetry through `$share/<group>/…` (several gateway instances)."""
+    share_group: str | None = SHARE_GROUP
+    """Consume telemetry through `$share/<group>/…`, so that several instances take each
+    message once; None: this instance takes every message (and writes it)."""
+    gateway_id: str | None = None
+    """This instance's name on the broker (`serve` makes it `{host name}-{port}`): a
+    stable one keeps its session across restarts; None: a random one, a clean session."""
     push_retention_days: float = 30.0
     """Delivered pushes (and their delivery log) older than this are deleted, hourly;
     0 keeps them all. Dead pushes stay until replayed or pruned (`push prune --dead`)."""

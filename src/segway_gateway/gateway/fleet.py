@@ -27,7 +27,7 @@ from segway_gateway.contract.device import (
     DeviceStatus,
     Reply,
 )
-from segway_gateway.devicelink.base import DeviceLink, LinkError
+from segway_gateway.devicelink.base import DeviceLink, LinkError, Stored
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.ingest import Ingest
 from segway_gateway.gateway.store.db import Database
@@ -79,8 +79,9 @@ class FleetService:
         await self._link.start(self)
 
     async def stop(self) -> None:
-        await self._link.stop()
+        """Write what came in first: then the link can acknowledge it before it leaves."""
         await self.ingest.stop()
+        await self._link.stop()
 
     # Lookup ---------------------------------------------------------------
 
@@ -190,18 +191,18 @@ class FleetService:
         if entry is not None:
             entry.online = online
 
-    def on_status(self, iot_code: str, status: DeviceStatus) -> None:
+    def on_status(self, iot_code: str, status: DeviceStatus) -> Stored:
         self.received += 1
-        self.ingest.status(iot_code, status)
+        return self.ingest.status(iot_code, status)
 
-    def on_location(self, iot_code: str, location: DeviceLocation) -> None:
+    def on_location(self, iot_code: str, location: DeviceLocation) -> Stored:
         self.received += 1
-        self.ingest.location(iot_code, location)
+        return self.ingest.location(iot_code, location)
 
-    def on_event(self, iot_code: str, event: DeviceEvent) -> None:
+    def on_event(self, iot_code: str, event: DeviceEvent) -> Stored:
         self.received += 1
         log.info("vehicle %s %s %s status %s", iot_code, event.kind, event.code, event.status)
-        self.ingest.event(iot_code, event)
+        return self.ingest.event(iot_code, event)
 
     def on_reply(self, iot_code: str, reply: Reply) -> None:
         self.received += 1

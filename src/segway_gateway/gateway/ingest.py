@@ -11,11 +11,14 @@ One vehicle's row cannot fail another's: a batch the store refuses is written ag
 vehicle by vehicle, and only the vehicle whose write fails loses its reports (logged).
 A batch that meets a deadlock or a serialization failure is simply tried again.
 
-Once a vehicle's part of a batch is committed, its events, and the status reports it
-sent with `ack` (those that change the lock state), are acknowledged to it
-(`acknowledge`): until then the vehicle keeps them and sends them again, so they are
-never lost between the broker and the store, only sent more than once, and their
-derived eventIds make each one push.
+Once a vehicle's part of a batch is committed, two acknowledgements follow. The future
+each call returned completes, so the link acknowledges those messages to the broker
+(which until then keeps them for this gateway's session, and sends them again if it
+dies). And its events, and the status reports it sent with `ack` (those that change
+the lock state), are acknowledged to the vehicle (`acknowledge`), which until then
+keeps them and sends them again. Either way a message is never lost between the
+broker and the store, only sent more than once, and derived eventIds make each one
+push once.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from segway_gateway.contract.device import (
     status_key,
 )
 from segway_gateway.contract.pushes import PushEvent
+from segway_gateway.devicelink.base import Stored
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.push.doorbell import Doorbell
 from segway_gateway.gateway.push.forms import event_push, location_push, outgoing, status_push
@@ -75,11 +79,27 @@ class _Waiting:
     pushes: list[NewPush] = field(default_factory=list)
     """The pushes of its events (and of invalid fixes), stored whatever the state."""
     acks: list[str] = field(default_factory=list)
-    """Keys of the messages to acknowledge once written."""
+    """Keys of the messages to acknowledge to the vehicle once written."""
+    written: list[asyncio.Future[None]] = field(default_factory=list)
+    """Completed once these messages are written (or refused for good): the link
+    acknowledges them to the broker then."""
+
+    def stored(self) -> asyncio.Future[None]:
+        """A future completed once what waits here is written."""
+        if not self.written:
+            self.written.append(asyncio.get_running_loop().create_future())
+        return self.written[-1]
+
+    def settle(self) -> None:
+        """These messages are written, or refused for good: the broker may forget them."""
+        for future in self.written:
+            if not future.done():
+                future.set_result(None)
 
     def put_back(self, later: _Waiting) -> None:
         """Put these (unwritten) messages back in front of what came since."""
         later.reports[:0], later.pushes[:0], later.acks[:0] = self.reports, self.pushes, self.acks
+        later.written[:0] = self.written
 
 
 _Batch = dict[str, _Waiting]
@@ -128,54 +148,60 @@ class Ingest:
                 await self._writer
         await self.flush()
 
-    def status(self, iot_code: str, status: DeviceStatus) -> None:
+    def status(self, iot_code: str, status: DeviceStatus) -> Stored:
+        """Queue the report (and its push); the future completes once it is written.
+
+        A vehicle this instance does not know (yet: registrations are read every 5 s)
+        gets nothing written and no acknowledgement of its own: it sends what it keeps
+        again, maybe to an instance that knows it.
+        """
         owner = self._owners.entry(iot_code)
         if owner is None:
-            return  # not acknowledged either (see `event`)
+            return None
+        waiting = self._batch[iot_code]
         if status.ack:  # the vehicle keeps it until it hears it was stored
-            self._batch[iot_code].acks.append(status_key(status))
-            self._waiting.set()
+            waiting.acks.append(status_key(status))
         push = None
         if owner.platform_code in self.push_targets:  # a push is built only to be sent
             push = self._outgoing(status_push(iot_code, owner.platform_code, owner.online, status))
         body = status.model_dump(by_alias=True, mode="json")
-        self._add(Report(iot_code, "status", status.at_ms, body, push))
+        waiting.reports.append(Report(iot_code, "status", status.at_ms, body, push))
+        return self._queued(waiting)
 
-    def location(self, iot_code: str, location: DeviceLocation) -> None:
+    def location(self, iot_code: str, location: DeviceLocation) -> Stored:
         owner = self._owners.entry(iot_code)
         if owner is None:
-            return
+            return None
         push = None
         if owner.platform_code in self.push_targets:
             push = self._outgoing(location_push(iot_code, owner.platform_code, location))
+        waiting = self._batch[iot_code]
         if location.location_status == "valid":
             body = location.model_dump(by_alias=True, mode="json")
-            self._add(Report(iot_code, "location", location.at_ms, body, push))
+            waiting.reports.append(Report(iot_code, "location", location.at_ms, body, push))
         elif push is not None:  # an invalid fix is pushed (the document says so), not kept
-            self._batch[iot_code].pushes.append(push)
-            self._waiting.set()
+            waiting.pushes.append(push)
+        else:
+            return None
+        return self._queued(waiting)
 
-    def event(self, iot_code: str, event: DeviceEvent) -> None:
-        """Queue the event's push, if its platform takes pushes, and its acknowledgement.
-        A vehicle this instance does not know (yet: registrations are read every 5 s) is
-        not acknowledged: it sends the event again, maybe to an instance that knows it."""
+    def event(self, iot_code: str, event: DeviceEvent) -> Stored:
+        """Queue the event's push, if its platform takes pushes, and its acknowledgement."""
         owner = self._owners.entry(iot_code)
         if owner is None:
-            return
-        self._batch[iot_code].acks.append(event_key(event))
+            return None
+        waiting = self._batch[iot_code]
+        waiting.acks.append(event_key(event))
+        if owner.platform_code in self.push_targets:
+            waiting.pushes.append(self._outgoing(event_push(iot_code, owner.platform_code, event)))
+        return self._queued(waiting)
+
+    def _queued(self, waiting: _Waiting) -> asyncio.Future[None]:
         self._waiting.set()
-        if owner.platform_code not in self.push_targets:
-            return
-        self._batch[iot_code].pushes.append(
-            self._outgoing(event_push(iot_code, owner.platform_code, event))
-        )
+        return waiting.stored()
 
     def _outgoing(self, push: PushEvent) -> NewPush:
         return outgoing(push, self._clock())
-
-    def _add(self, report: Report) -> None:
-        self._batch[report.iot_code].reports.append(report)
-        self._waiting.set()
 
     async def flush(self) -> None:
         """Write what came in since the last flush; on failure keep it for the next one
@@ -196,7 +222,7 @@ class Ingest:
         the vehicle whose rows are refused loses its reports."""
         try:
             platforms = await self._retried(batch)
-            self._acknowledge_all(batch)
+            self._written(batch)
         except Exception as err:
             if not _refused_data(err) or len(batch) == 1:
                 raise
@@ -210,16 +236,20 @@ class Ingest:
                 one = {iot_code: batch[iot_code]}
                 try:
                     platforms |= await self._retried(one)
-                    self._acknowledge_all(one)
-                except Exception as one:
-                    if not _refused_data(one):
+                    self._written(one)
+                except Exception as refused:
+                    if not _refused_data(refused):
                         raise
-                    log.error("dropped the reports of vehicle %s: %s", iot_code, _first_line(one))
+                    log.error(
+                        "dropped the reports of vehicle %s: %s", iot_code, _first_line(refused)
+                    )
+                    batch[iot_code].settle()  # sending them again would not help
         if platforms:
             self.doorbell.ring(platforms)
 
-    def _acknowledge_all(self, batch: _Batch) -> None:
+    def _written(self, batch: _Batch) -> None:
         for iot_code, waiting in batch.items():
+            waiting.settle()
             if waiting.acks:
                 self._acknowledge(iot_code, waiting.acks)
 

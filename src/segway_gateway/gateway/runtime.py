@@ -156,6 +156,7 @@ def _device_link(
     broker = Broker.from_url(config.broker)
     link = MqttLink(
         broker.login(GATEWAY_USER, gateway_password(key)),
+        gateway_id=config.gateway_id,
         share_group=config.share_group,
         guard=guard,
     )
