@@ -2,17 +2,20 @@
 on `ROOT/{iotCode}/status`.
 
 A load generator, not a client: it speaks just enough MQTT 3.1.1 (CONNECT,
-then QoS 0 PUBLISH packets encoded once and written in large batches) to
+then QoS 1 PUBLISH packets, as vehicles send their reports, encoded once and
+written in large batches, the broker's PUBACKs read and dropped by a thread) to
 offer the broker far more messages per second than the receiver under test
 can take, whatever that receiver is. It prints `sent=N seconds=S` at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
 import sys
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -39,9 +42,17 @@ def connect_packet(client_id: str) -> bytes:
     return b"\x10" + _remaining_length(len(body)) + body
 
 
-def publish_packet(topic: str, payload: bytes) -> bytes:
-    body = _string(topic) + payload
-    return b"\x30" + _remaining_length(len(body)) + body
+def publish_packet(topic: str, payload: bytes, packet_id: int) -> bytes:
+    """A QoS 1 PUBLISH (packet ids cycle: the broker acknowledges each at once)."""
+    body = _string(topic) + struct.pack("!H", packet_id) + payload
+    return b"\x32" + _remaining_length(len(body)) + body
+
+
+def _drain(sock: socket.socket) -> None:
+    """Read the broker's PUBACKs until the connection closes."""
+    with contextlib.suppress(OSError):
+        while sock.recv(65536):
+            pass
 
 
 def status_payload(n: int) -> bytes:
@@ -80,7 +91,7 @@ def main(argv: list[str]) -> int:
     url, count, first, vehicles, root = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), argv[4]
     parts = urlsplit(url)
     packets = [
-        publish_packet(f"{root}/{first + n % vehicles}/status", status_payload(n))
+        publish_packet(f"{root}/{first + n % vehicles}/status", status_payload(n), n % 65535 + 1)
         for n in range(min(count, BATCH * 5))
     ]
     with socket.create_connection((parts.hostname, parts.port or 1883)) as sock:
@@ -88,6 +99,8 @@ def main(argv: list[str]) -> int:
         if sock.recv(4)[:1] != b"\x20":
             print("no CONNACK", file=sys.stderr)
             return 1
+        acknowledgements = threading.Thread(target=_drain, args=(sock,), daemon=True)
+        acknowledgements.start()
         started, sent = time.monotonic(), 0
         while sent < count:
             batch = min(BATCH, count - sent)
@@ -96,7 +109,9 @@ def main(argv: list[str]) -> int:
             sock.sendall(b"".join(chunk))
             sent += batch
         sock.sendall(b"\xe0\x00")  # DISCONNECT
-        print(f"sent={sent} seconds={time.monotonic() - started:.3f}", flush=True)
+        seconds = time.monotonic() - started
+        acknowledgements.join(timeout=300)  # the broker closes once it read everything
+        print(f"sent={sent} seconds={seconds:.3f}", flush=True)
     return 0
 
 

@@ -42,7 +42,7 @@ async def receive(url: str, expected: int) -> None:
     client.on_message = on_message
     client.on_subscribe = lambda *_: subscribed.set()
     await client.connect(parts.hostname, parts.port or 1883, version=MQTTv311)
-    client.subscribe(f"{ROOT}/+/status", qos=0)
+    client.subscribe(f"{ROOT}/+/status", qos=1)  # as the gateway does
     await subscribed.wait()
     print("ready", flush=True)
     while not done.is_set():

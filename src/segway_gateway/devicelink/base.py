@@ -7,7 +7,8 @@ gives one vehicle a `DeviceConnection` to publish on and delivers its commands.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 from segway_gateway.contract.device import (
@@ -23,10 +24,10 @@ class LinkError(Exception):
     """A command could not be handed to the device link (15303)."""
 
 
-Stored = Awaitable[None] | None
-"""What a sink gives back for a report: something that completes once the report is
-durable (or refused for good), after which the link may acknowledge it to the broker;
-None when there is nothing to wait for."""
+Stored = asyncio.Future[None] | None
+"""What a sink gives back for a report: a future completed once the report is durable
+(or refused for good), after which the link may acknowledge it to the broker; None
+when there is nothing to wait for."""
 
 
 class TelemetrySink(Protocol):

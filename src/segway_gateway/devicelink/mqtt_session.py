@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -41,9 +42,6 @@ RECEIVE_MAXIMUM = 20_000
 """QoS 1 messages a durable session lets the broker have in flight, unacknowledged, to
 it (MQTT 5 Receive Maximum): enough for 20,000 messages per 50 ms group commit, and the
 bound on what an instance holds while its database is away (the broker keeps the rest)."""
-NOT_STORED = 0x80
-"""PUBACK reason "unspecified error": what a message handled during a shutdown gets, on
-a connection that is closed by then (so the broker, never hearing it, sends it again)."""
 
 
 class BrokerRefused(Exception):
@@ -158,8 +156,6 @@ class MqttSession:
         self._subscriptions = subscriptions
         self._catch_up = catch_up or []
         self._durable = session_expiry is not None
-        self._handling: dict[asyncio.Task[Any], asyncio.Future[Any]] = {}
-        """Messages received whose handler's work is not done: not acknowledged yet."""
         self._on_message = on_message
         self._on_up = on_up
         self._on_down = on_down
@@ -171,16 +167,18 @@ class MqttSession:
         )
         if session_expiry is None:
             self._client = _JitteredClient(client_id, will_message=will_message)
-            self._client.on_message = self._received
         else:
             self._client = _JitteredClient(
                 client_id,
                 will_message=will_message,
-                optimistic_acknowledgement=False,
                 session_expiry_interval=session_expiry,
                 receive_maximum=RECEIVE_MAXIMUM,
             )
-            self._client.on_message = self._received_then_acknowledged
+            # gmqtt acknowledges as a message comes (or, optimistic_acknowledgement=False,
+            # runs on_message as a task per message and acknowledges when it returns);
+            # this acknowledges when the handler's future completes instead
+            self._client._package_handler._handle_qos_1_publish_packet = self._received_qos_1
+        self._client.on_message = self._received
         self._client.clean_start = not session_expiry
         self._client.backoff = self._backoff
         self._client.closing = asyncio.Event()
@@ -243,22 +241,18 @@ class MqttSession:
         await self._client._persistent_storage.wait_empty()
 
     async def close(self, last_words: tuple[str, bytes] | None = None) -> None:
-        """Publish `last_words` (retained) if connected, acknowledge what is handled,
+        """Publish `last_words` (retained) if connected, acknowledge what is stored,
         then disconnect for good, also while a connection or a reconnect is under way.
-        What is not handled yet stays unacknowledged: a durable session gets it again."""
+        What is not stored yet stays unacknowledged: a durable session gets it again."""
         self._closed = True
         self._client.closing.set()
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
         if self._client.is_connected and last_words is not None:
             self._client.publish(last_words[0], last_words[1], qos=1, retain=True)
-        handled = [task for task, work in self._handling.items() if work.done()]
-        if handled:
-            await asyncio.wait(handled)
+        await asyncio.sleep(0)  # the acknowledgements of what was stored just now go first
         with contextlib.suppress(Exception):  # a half-open connection may fail to say bye
             await self._client.disconnect()
-        for task in list(self._handling):
-            task.cancel()
 
     # gmqtt callbacks --------------------------------------------------------
 
@@ -283,23 +277,18 @@ class MqttSession:
         self._on_message(topic, payload)
         return 0
 
-    async def _received_then_acknowledged(
-        self, _client: Any, topic: str, payload: bytes, _qos: int, _props: Any
-    ) -> int:
-        """gmqtt acknowledges the message when this returns: once its work is done."""
+    def _received_qos_1(self, mid: int, payload: bytes, topic: str, _props: Any) -> None:
+        """A QoS 1 message on a durable session: acknowledged once the handler's work is
+        done, on the connection it came by (after a reconnect the broker sends it again)."""
         work = self._on_message(topic, payload)
         if work is None:
-            return 0
-        task = asyncio.current_task()
-        assert task is not None
-        self._handling[task] = asyncio.ensure_future(work)
-        try:
-            await self._handling[task]
-        except asyncio.CancelledError:  # closed before the work was done
-            return NOT_STORED
-        finally:
-            del self._handling[task]
-        return 0
+            self._client._package_handler._send_puback(mid)
+        else:
+            work.add_done_callback(partial(self._stored, mid, self._client._connection))
+
+    def _stored(self, mid: int, connection: Any, work: asyncio.Future[None]) -> None:
+        if not work.cancelled() and connection is self._client._connection:
+            self._client._package_handler._send_puback(mid)
 
     def _disconnected(self, _client: Any, _packet: Any, _exc: Any = None) -> None:
         if self._on_down is not None and not self._closed:
