@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -63,6 +64,33 @@ def test_a_report_is_stored_and_pushed_once_and_an_older_one_never(db_url: str) 
             assert state is not None and state.status is not None
             assert state.status["odometer"] == 2
             assert await outbox_size(db) == 1
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
+def test_a_lock_change_arriving_late_is_pushed_once_but_not_stored(db_url: str) -> None:
+    """An unlock report (sent with `ack`) overtaken by a later periodic report, as when two
+    instances take them: every lock change reaches the operator, the state stays."""
+
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[3]
+            later = status_at(T0 + 2000, locked=False, odometer=2)
+            unlock = status_at(T0 + 1000, locked=False, odometer=1, ack=True)
+            late = replace(report(vehicle, unlock), pushed_anyway=True)
+            await db.vehicles.apply_reports([report(vehicle, later)])
+            assert await db.vehicles.apply_reports([late]) == []  # not stored
+            await db.vehicles.apply_reports([late])  # sent again: still one push
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is not None
+            assert state.status["odometer"] == 2
+            assert await outbox_size(db) == 2
+            plain = status_at(T0 + 500, locked=False, odometer=0)
+            await db.vehicles.apply_reports([report(vehicle, plain)])  # late, not a change
+            assert await outbox_size(db) == 2
         finally:
             await db.close()
 

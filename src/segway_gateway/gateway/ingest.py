@@ -165,7 +165,8 @@ class Ingest:
         if owner.platform_code in self.push_targets:  # a push is built only to be sent
             push = self._outgoing(status_push(iot_code, owner.platform_code, owner.online, status))
         body = status.model_dump(by_alias=True, mode="json")
-        waiting.reports.append(Report(iot_code, "status", status.at_ms, body, push))
+        report = Report(iot_code, "status", status.at_ms, body, push, pushed_anyway=status.ack)
+        waiting.reports.append(report)
         return self._queued(waiting)
 
     def location(self, iot_code: str, location: DeviceLocation) -> Stored:
@@ -255,18 +256,18 @@ class Ingest:
 
     async def _retried(self, batch: _Batch) -> set[str]:
         """Write a batch, again after a deadlock or serialization failure; the platforms
-        of the pushes it wrote."""
+        of the pushes it may have written (a doorbell rung in vain costs one query)."""
         reports = [report for waiting in batch.values() for report in waiting.reports]
         events = [push for waiting in batch.values() for push in waiting.pushes]
         for attempt in range(1, RETRIES + 1):
             try:
-                stored = await self._db.vehicles.apply_reports(reports, events)
+                await self._db.vehicles.apply_reports(reports, events)
             except DBAPIError as err:
                 if _sqlstate(err) not in _RETRYABLE_STATES or attempt == RETRIES:
                     raise
                 continue
-            pushed = [r.push for r in stored if r.push is not None] + events
-            return {push.platform_code for push in pushed}
+            pushes = [r.push for r in reports if r.push is not None] + events
+            return {push.platform_code for push in pushes}
         raise AssertionError("unreachable")
 
 

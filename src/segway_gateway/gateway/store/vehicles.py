@@ -54,6 +54,10 @@ class Report:
     """As the store keeps it: the device-link message, by alias."""
     push: NewPush | None = None
     """What it pushes once stored (None: its platform takes no pushes)."""
+    pushed_anyway: bool = False
+    """Pushed even when it comes too late to be stored: a status that changed the lock
+    state (the vehicle sends it with `ack`), since every lock change must reach the
+    operator, while the state it would have replaced stays (it never goes back)."""
 
 
 _RECORD = [
@@ -160,7 +164,9 @@ class VehicleRepo:
         the pushes of the reports stored and `events`; the reports stored.
 
         A report not newer (the same one again, or an older one arriving late) is neither
-        stored nor pushed; an unregistered vehicle's reports are dropped. Rows are locked
+        stored nor pushed, unless it is `pushed_anyway` (its eventId, derived from the
+        report, keeps that push single); an unregistered vehicle's reports are dropped.
+        Rows are locked
         and written in iotCode order and pushes inserted in eventId order, so writers on one
         database take their locks in the same order.
         """
@@ -168,7 +174,8 @@ class VehicleRepo:
             return []
         async with self._engine.begin() as conn:
             stored, written = await _store_newer(conn, reports)
-            pushes = [r.push for r in stored if r.push is not None] + list(events)
+            pushed = [*stored, *(r for r in reports if r.pushed_anyway and r not in stored)]
+            pushes = [r.push for r in pushed if r.push is not None] + list(events)
             await enqueue(conn, sorted(pushes, key=lambda push: push.event_id))
         for iot_code, (status, location) in written.items():
             copy = self._copies.get(iot_code) if self._copies is not None else None
