@@ -196,14 +196,22 @@ enforce the same two rules.
 1. Identity, checked at CONNECT. A vehicle's credentials (user name = iotCode,
    password from `segway-gateway mqtt password IOTCODE`) are accepted only with
    the client id `c80-{iotCode}`; the gateway's user `segway-gateway` is accepted
-   with any client id (each instance connects as `segway-gateway-{random}`). A
+   with any client id (each instance connects as `segway-gateway-{gateway id}`). A
    topic ACL alone is not enough: the broker must refuse the connection before it
    takes over the session that holds that client id, or a device can knock the
    gateway or another vehicle off the broker.
 2. Topics. A vehicle may publish only segway/v1/{iotCode}/status, .../location,
    .../event, .../presence (also as its will) and .../reply/+, and subscribe only
    to segway/v1/{iotCode}/cmd and .../ack. The gateway's user may publish and subscribe to
-   segway/v1/# (with `serve --share-group`, also $share/GROUP/segway/v1/...).
+   segway/v1/# and subscribe to $share/GROUP/segway/v1/... (GROUP: `serve
+   --share-group`, by default segway-gateway).
+
+The gateway also needs, of any broker: MQTT 5 shared subscriptions, and sessions
+that outlive a connection (it connects with a session expiry of 15 minutes and a
+Receive Maximum of 20,000, and acknowledges each QoS 1 message once it has stored
+it), with a per-client queue of at least 100,000 QoS 1 messages (EMQX:
+mqtt.max_mqueue_len; HiveMQ: max-queued-messages) so that a restarting instance's
+share of the telemetry waits for it.
 
 EMQX 5
 - Identity: the built-in database authenticator looks a user up by user name or
