@@ -147,6 +147,27 @@ def test_a_report_made_before_a_command_does_not_undo_its_lock_state(db_url: str
     asyncio.run(story())
 
 
+def test_a_command_to_a_vehicle_that_never_reported_leaves_it_without_status(
+    db_url: str,
+) -> None:
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[4]
+            await db.vehicles.apply_command(vehicle, T0, locked=False)
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is None
+            later = status_at(T0 + 1000, locked=False)
+            await db.vehicles.apply_reports([report(vehicle, later)])
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is not None
+            assert state.status["locked"] is False
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
 def test_settings_written_by_commands_merge_and_reports_leave_them(db_url: str) -> None:
     async def story() -> None:
         db = await seeded(db_url)

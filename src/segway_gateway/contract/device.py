@@ -132,6 +132,11 @@ class Reply(_Message):
     op_id: str = Field(alias="opId")
     code: Int64
     data: dict[str, Any] | None = None
+    reported_at: Count | None = Field(default=None, alias="reportedAt")
+    """When the vehicle carried the command out, epoch milliseconds, by its own clock as
+    in its reports (optional: the gateway's clock stands in). A lock state the command set
+    gives way to the reports made after it, not to those made before, whatever the
+    gateway's clock says."""
 
 
 class DeviceStatus(_Message):

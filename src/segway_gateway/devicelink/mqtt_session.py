@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -38,6 +39,9 @@ KEEPALIVE_SECONDS = 30
 DEFAULT_PORT = 1883
 _RETRYABLE = {3, 136, 137, 159}
 """CONNACK codes that say "not now" (unavailable, busy, rate) rather than "not you"."""
+_PUBACK = struct.Struct("!BBH")
+"""A PUBACK with reason Success: type, remaining length 2, packet id (MQTT 5 allows
+leaving out a Success reason code)."""
 RECEIVE_MAXIMUM = 20_000
 """QoS 1 messages a durable session lets the broker have in flight, unacknowledged, to
 it (MQTT 5 Receive Maximum): enough for 20,000 messages per 50 ms group commit, and the
@@ -156,6 +160,7 @@ class MqttSession:
         self._subscriptions = subscriptions
         self._catch_up = catch_up or []
         self._durable = session_expiry is not None
+        self._pubacks: list[bytes] = []
         self._on_message = on_message
         self._on_up = on_up
         self._on_down = on_down
@@ -282,13 +287,27 @@ class MqttSession:
         done, on the connection it came by (after a reconnect the broker sends it again)."""
         work = self._on_message(topic, payload)
         if work is None:
-            self._client._package_handler._send_puback(mid)
+            self._acknowledge(mid, self._client._connection)
         else:
             work.add_done_callback(partial(self._stored, mid, self._client._connection))
 
     def _stored(self, mid: int, connection: Any, work: asyncio.Future[None]) -> None:
-        if not work.cancelled() and connection is self._client._connection:
-            self._client._package_handler._send_puback(mid)
+        if not work.cancelled():
+            self._acknowledge(mid, connection)
+
+    def _acknowledge(self, mid: int, connection: Any) -> None:
+        """Queue a PUBACK; the PUBACKs of one loop iteration (a batch just committed)
+        leave in one write instead of a system call each."""
+        if connection is not self._client._connection:
+            return
+        if not self._pubacks:
+            asyncio.get_running_loop().call_soon(self._send_pubacks, connection)
+        self._pubacks.append(_PUBACK.pack(0x40, 2, mid))
+
+    def _send_pubacks(self, connection: Any) -> None:
+        pubacks, self._pubacks = self._pubacks, []
+        if connection is self._client._connection:
+            connection.send_package(b"".join(pubacks))
 
     def _disconnected(self, _client: Any, _packet: Any, _exc: Any = None) -> None:
         if self._on_down is not None and not self._closed:

@@ -28,6 +28,7 @@ from segway_gateway.contract.device import (
     Reply,
 )
 from segway_gateway.devicelink.base import DeviceLink, LinkError, Stored
+from segway_gateway.devicelink.guard import FUTURE_SECONDS
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.ingest import Ingest
 from segway_gateway.gateway.store.db import Database
@@ -162,17 +163,28 @@ class FleetService:
             raise ApiError(
                 _known_code(reply.code), f"vehicle {entry.iot_code} refused {name.value}"
             )
-        await self._remember(entry, name, args)
+        await self._remember(entry, name, args, reply)
         return reply
 
-    async def _remember(self, entry: VehicleEntry, name: CommandName, args: dict[str, Any]) -> None:
+    async def _remember(
+        self, entry: VehicleEntry, name: CommandName, args: dict[str, Any], reply: Reply
+    ) -> None:
         locked = LOCK_STATES.get(name)
         setting = (name, args) if name in SETTING_GROUPS else None
         if locked is not None or setting is not None:
-            at_ms = int(self._clock() * 1000)
             await self._db.vehicles.apply_command(
-                entry.iot_code, at_ms, locked=locked, setting=setting
+                entry.iot_code, self._carried_out_at(reply), locked=locked, setting=setting
             )
+
+    def _carried_out_at(self, reply: Reply) -> int:
+        """When the vehicle carried the command out (epoch ms), by the clock its reports
+        are dated by: the reply's time, or the gateway's clock when the reply has none, or
+        one further ahead of it than any report may be (FUTURE_SECONDS)."""
+        now_ms = int(self._clock() * 1000)
+        at = reply.reported_at
+        if at is None or at > now_ms + FUTURE_SECONDS * 1000:
+            return now_ms
+        return at
 
     # TelemetrySink --------------------------------------------------------
 

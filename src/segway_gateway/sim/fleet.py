@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import pickle
 import random
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -227,17 +228,19 @@ class SimFleet:
         state is written (the reply is what makes the API answer), so an answer 0 survives a
         crash. So does any reply while a change is not written yet (still waiting, or its
         write failed): a vehicle never vouches for a state it has not written. Reports go
-        out at once."""
+        out at once. The reply carries when the command was carried out, by this vehicle's
+        clock, as its reports do."""
         now = self._clock()
         connection = running.connection
         if now * 1000 > command.deadline or connection is None:
             return
         vehicle = running.vehicle
-        before = vehicle.state.to_dict()
+        before = _fingerprint(vehicle.state)
         reply = vehicle.execute(command, now)
         if reply is None:
             return
-        if vehicle.state.to_dict() != before:
+        reply = reply.model_copy(update={"reported_at": int(now * 1000)})
+        if _fingerprint(vehicle.state) != before:
             running.changes += 1
         if self._phase(running) != running.last_phase:
             self._publish_status(running, now)
@@ -445,6 +448,13 @@ class SimFleet:
     def _location_interval(vehicle: SimVehicle) -> int:
         chosen = {**LOCATION_INTERVALS, **intervals(vehicle.state.settings, "locationInterval")}
         return int(chosen["lockStatus"] if vehicle.state.locked else chosen["unlockStatus"])
+
+
+def _fingerprint(state: VehicleState) -> bytes:
+    """The whole state as bytes, to tell whether a command changed it: as deep as
+    `to_dict` (which deep-copies every field) at a tenth of its cost, on the path of every
+    reply (measured 12 against 160 µs)."""
+    return pickle.dumps(state)
 
 
 def _next_due(due: float, now: float, interval: float) -> float:

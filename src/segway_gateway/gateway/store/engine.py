@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 
 class Engine:
@@ -59,3 +62,12 @@ class Engine:
 
     async def dispose(self) -> None:
         await self._engine.dispose()
+
+
+async def sqlite_driver(conn: AsyncConnection) -> aiosqlite.Connection:
+    """aiosqlite's own connection under a SQLAlchemy one, in its transaction: a statement
+    sent to it takes one trip to aiosqlite's thread, where SQLAlchemy's execute takes
+    three (cursor, execute, close) and about 0.3 ms of CPU more. For the writes a reply
+    or an answer waits for; JSON goes as SQLAlchemy writes it (`json.dumps`)."""
+    raw = await conn.get_raw_connection()
+    return cast("aiosqlite.Connection", raw.driver_connection)

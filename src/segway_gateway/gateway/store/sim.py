@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
-from segway_gateway.gateway.store.engine import Engine
+from segway_gateway.gateway.store.engine import Engine, sqlite_driver
 from segway_gateway.gateway.store.tables import sim_vehicles
+
+_SQLITE_UPSERT = (  # JSON as SQLAlchemy writes it (json.dumps), so `load` reads it back
+    "INSERT INTO sim_vehicles (iot_code, state) VALUES (?, ?)"
+    " ON CONFLICT (iot_code) DO UPDATE SET state = excluded.state"
+)
 
 
 class SimStateRepo:
@@ -22,17 +28,26 @@ class SimStateRepo:
             return {row.iot_code: row.state for row in rows}
 
     async def save(self, states: Mapping[str, dict[str, Any]]) -> None:
-        """Replace the stored state of each given vehicle."""
+        """Replace the stored state of each given vehicle.
+
+        A commanded vehicle replies once this returns, so on SQLite the statement goes to
+        aiosqlite's connection itself: one trip to its thread, where SQLAlchemy takes three
+        (cursor, execute, close) and about 0.3 ms of CPU more (one vehicle's write measured
+        0.7 against 1.5 ms). The transaction, and on the gateway's database the writers'
+        turn, stay SQLAlchemy's.
+        """
         if not states:
             return
-        rows = [{"iot_code": k, "state": v} for k, v in states.items()]
         async with self._engine.begin() as conn:
-            upsert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(
-                sim_vehicles
-            )
-            await conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["iot_code"], set_={"state": upsert.excluded.state}
-                ),
-                rows,
-            )
+            if conn.dialect.name == "sqlite":
+                driver = await sqlite_driver(conn)
+                rows = [(iot_code, json.dumps(state)) for iot_code, state in states.items()]
+                await driver.executemany(_SQLITE_UPSERT, rows)
+            else:
+                upsert = postgresql.insert(sim_vehicles)
+                await conn.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=["iot_code"], set_={"state": upsert.excluded.state}
+                    ),
+                    [{"iot_code": k, "state": v} for k, v in states.items()],
+                )

@@ -52,8 +52,8 @@ vehicles = Table(
 )
 """`status_at` and `location_at`: when the stored report was made (epoch ms, the
 vehicle's clock); a report not newer is not stored. `lock_at`: when a command answered 0
-last set `locked` (epoch ms, the gateway's clock); a report made before it does not
-change `locked` back."""
+last set `locked` (epoch ms, the vehicle's clock as its reply gave it, else the
+gateway's); a report made before it does not change `locked` back."""
 
 tokens = Table(
     "tokens",

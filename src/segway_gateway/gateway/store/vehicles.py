@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from segway_gateway.contract.device import CommandName, merge_setting
-from segway_gateway.gateway.store.engine import Engine
+from segway_gateway.gateway.store.engine import Engine, sqlite_driver
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.outbox import NewPush, enqueue
 from segway_gateway.gateway.store.tables import platforms, vehicles
@@ -193,8 +211,12 @@ class VehicleRepo:
         locked: bool | None = None,
         setting: tuple[CommandName, dict[str, Any]] | None = None,
     ) -> None:
-        """Write what a command answered 0 changed: the lock state (reports made before
-        `at_ms` no longer change it back) and a setting, merged into the stored ones."""
+        """Write what a command answered 0 changed: the lock state, set at `at_ms` (when the
+        vehicle carried the command out, epoch ms: reports it made before then no longer
+        change it back), and a setting, merged into the stored ones."""
+        if locked is not None and setting is None and self._copies is None:
+            await self._set_lock_state(iot_code, at_ms, locked)
+            return
         async with self._engine.begin() as conn:
             # the copy is read once the transaction holds the writer's turn: a write that
             # committed while this one waited is in it
@@ -214,11 +236,59 @@ class VehicleRepo:
             if setting is not None:
                 values["settings"] = merge_setting(copy.settings, *setting)
             if values:
-                await conn.execute(update(vehicles).where(_one(iot_code)).values(**values))
+                await _update_one(conn, iot_code, values)
         kept = VehicleState(
             values.get("status", copy.status), copy.location, values.get("settings", copy.settings)
         )
         self._keep(iot_code, kept)
+
+    async def _set_lock_state(self, iot_code: str, at_ms: int, locked: bool) -> None:
+        """The lock state alone, with no copy to take the status from (PostgreSQL): one
+        UPDATE that sets `locked` inside the stored status, a transaction of its own. One
+        round trip, where reading the row locked, updating it and committing take four
+        (measured 1.0 against 2.6 ms)."""
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(_SET_LOCK_STATE, {"code": iot_code, "at": at_ms, "locked": locked})
+        self.forget(iot_code)
+
+
+_SET_LOCK_STATE = (
+    update(vehicles)
+    .where(vehicles.c.iot_code == bindparam("code", type_=String))
+    .values(
+        lock_at=bindparam("at", type_=BigInteger),
+        status=case(  # a vehicle that never reported has no status to set it in
+            (
+                func.jsonb_typeof(vehicles.c.status.cast(JSONB)) == "object",
+                func.jsonb_set(
+                    vehicles.c.status.cast(JSONB),
+                    literal(["locked"], ARRAY(Text)),
+                    func.to_jsonb(bindparam("locked", type_=Boolean)),
+                ),
+            ),
+            else_=vehicles.c.status.cast(JSONB),
+        ).cast(JSON),
+    )
+)
+"""`_set_lock_state`'s statement, built once (building it for each command cost 0.3 ms)."""
+
+
+async def _update_one(conn: AsyncConnection, iot_code: str, values: dict[str, Any]) -> None:
+    """Set these columns of one vehicle's row. The API answers a command once this is
+    committed, so on SQLite the statement goes to aiosqlite's connection itself: one trip
+    to its thread, where SQLAlchemy takes three (cursor, execute, close) and about 0.3 ms
+    of CPU on top. `values` are keyed by column (`vehicles.c` refuses any other name);
+    JSON columns are written as SQLAlchemy writes them (`json.dumps`)."""
+    if conn.dialect.name != "sqlite":
+        await conn.execute(update(vehicles).where(_one(iot_code)).values(**values))
+        return
+    columns = ", ".join(f"{vehicles.c[name].name} = ?" for name in values)
+    parameters = [json.dumps(v) if isinstance(v, dict) else v for v in values.values()]
+    driver = await sqlite_driver(conn)
+    await driver.execute(
+        f"UPDATE vehicles SET {columns} WHERE iot_code = ?", [*parameters, iot_code]
+    )
 
 
 def _one(iot_code: str) -> ColumnElement[bool]:
@@ -252,9 +322,9 @@ async def _store_newer(
         .where(vehicles.c.iot_code.in_(codes))
         .order_by(vehicles.c.iot_code)
     )
-    rows = {
-        row.iot_code: dict(row._mapping) for row in await conn.execute(_for_update(conn, query))
-    }
+    result = await conn.execute(_for_update(conn, query))
+    keys = list(result.keys())  # once: a row's own _mapping builds its keys again each time
+    rows = {row.iot_code: dict(zip(keys, row, strict=True)) for row in result}
     stored: list[Report] = []
     for report in sorted(reports, key=lambda r: (r.iot_code, r.at_ms)):
         row = rows.get(report.iot_code)
