@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import gmqtt
-from gmqtt.mqtt.constants import MQTTv311
+from gmqtt.mqtt.constants import MQTTv50
 
 IDLE_SECONDS = 3.0
 ROOT = "bench/v1"
@@ -38,10 +38,11 @@ async def receive(url: str, expected: int) -> None:
         return 0
 
     subscribed = asyncio.Event()
-    client = gmqtt.Client(f"raw-subscriber-{time.monotonic_ns()}")
+    # as the gateway connects: MQTT 5, at most RECEIVE_MAXIMUM unacknowledged in flight
+    client = gmqtt.Client(f"raw-subscriber-{time.monotonic_ns()}", receive_maximum=20_000)
     client.on_message = on_message
     client.on_subscribe = lambda *_: subscribed.set()
-    await client.connect(parts.hostname, parts.port or 1883, version=MQTTv311)
+    await client.connect(parts.hostname, parts.port or 1883, version=MQTTv50)
     client.subscribe(f"{ROOT}/+/status", qos=1)  # as the gateway does
     await subscribed.wait()
     print("ready", flush=True)
