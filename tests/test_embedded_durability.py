@@ -272,11 +272,12 @@ def test_unlock_key_and_setting_answered_0_survive_a_sigkill_of_serve_demo(
         token = get_token(server.base_url, DEMO_PLATFORM, DEMO_SECRET)
         auth = {"Authorization": f"bearer {token}"}
         with httpx.Client(base_url=server.base_url, headers=auth, timeout=60) as http:
-            assert answered(http.post(paths.UNLOCK, json=iot)) is None
             key = {**iot, "key": NEW_KEY}
             assert answered(http.post(paths.BLUETOOTH_KEY_SETTING, json=key)) is None
             sound = {**iot, "workMode": 2, "volume": 3}
             assert answered(http.post(paths.SOUND_SETTING, json=sound)) is None
+            assert answered(http.post(paths.UNLOCK, json=iot)) is None
+            time.sleep(0.010)  # the moment of the kill is the scenario: 10 ms after the answer
         server.kill()  # SIGKILL: no graceful stop, no final save
 
     flashed = asyncio.run(stored_sim_state(db_url, VEHICLE))
