@@ -109,6 +109,29 @@ PREFLIGHT_SECONDS = 5.0
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
+    help="info: start and stop, device-link changes, refusals worth knowing and a "
+    "once-a-minute summary of calls, errors and pushes; debug adds a line per API call.",
+)
+@click.option(
+    "--head-timeout",
+    envvar="SEGWAY_GATEWAY_HEAD_TIMEOUT",
+    default=GatewayConfig.head_timeout,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds a client has to send a whole request head; slower ones are dropped, and "
+    "near the descriptor limit the longest-waiting unfinished heads make room.",
+)
+@click.option(
+    "--trusted-proxies",
+    envvar="SEGWAY_GATEWAY_TRUSTED_PROXIES",
+    help="Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed "
+    "[default: none: a client's address is its TCP peer].",
+)
+@click.option(
+    "--access-log",
+    is_flag=True,
+    envvar="SEGWAY_GATEWAY_ACCESS_LOG",
+    help="Log a line per API call (op id, platform, method, path, result, time) at info.",
 )
 def serve(
     host: str,
@@ -129,12 +152,16 @@ def serve(
     speedup: float,
     seed: int,
     log_level: str,
+    head_timeout: float,
+    trusted_proxies: str | None,
+    access_log: bool,
 ) -> None:
     """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
     import uvicorn
 
     from segway_gateway.cli import demo_receiver
     from segway_gateway.gateway.app import create_app
+    from segway_gateway.gateway.slow_clients import head_deadline_protocol
 
     gateway_id = _valid_gateway_id(gateway_id or f"{socket.gethostname()}-{port}")
     if broker is not None:
@@ -162,11 +189,23 @@ def serve(
         speedup=speedup,
         seed=seed,
         city=city,
+        access_log=access_log,
+        head_timeout=head_timeout,
+        trusted_proxies=trusted_proxies,
     )
     if demo:
         print_banner(host, port)
     app = create_app(config, extra_routers=[demo_receiver.router()] if demo else [])
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,  # the gateway's own line (--access-log) says more
+        http=head_deadline_protocol(head_timeout),
+        proxy_headers=trusted_proxies is not None,
+        forwarded_allow_ips=trusted_proxies,
+    )
 
 
 def _valid_gateway_id(name: str) -> str:

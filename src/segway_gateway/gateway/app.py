@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from pydantic.json_schema import models_json_schema
+from starlette.exceptions import HTTPException
 
 from segway_gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
+from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.routes.admin import device_link, faults, geofences, pushes
 from segway_gateway.gateway.routes.ops import health
-from segway_gateway.gateway.routes.vendor import commands, docs, oauth, queries
+from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
+from segway_gateway.gateway.traffic import SUMMARY_SECONDS, Traffic
 
 DESCRIPTION = """\
 An open implementation of the Segway API of Gateway (e-bike C80).
@@ -30,15 +35,25 @@ def create_app(
 ) -> FastAPI:
     """The gateway's app; `extra_routers` are served beside the API (the demo's receiver)."""
     gateway = Gateway(config, clock)
+    traffic = Traffic(clock)
+    outbox = gateway.db.outbox  # the push dispatcher records its attempts through it
+    outbox.record = traffic.counting_pushes(outbox.record)  # type: ignore[method-assign,assignment]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gateway = gateway
         await gateway.start()
+        summary = asyncio.create_task(
+            every(SUMMARY_SECONDS, traffic.report, "the summary", clock), name="summary"
+        )
         try:
             yield
         finally:
+            summary.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await summary
             await gateway.stop()
+            await traffic.report(final=True)
 
     app = FastAPI(
         title="segway-gateway",
@@ -47,6 +62,10 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.traffic = traffic
+    # under /api and /oauth: the envelope for 404, 405 and failures (edges.py)
+    app.add_exception_handler(HTTPException, edges.http_exception_handler_for(traffic))
+    app.add_middleware(edges.EnvelopeGuard, traffic=traffic)
     vendor, admin, ops = (
         (oauth, queries, commands),
         (faults, geofences, device_link, pushes),

@@ -60,3 +60,12 @@ class GatewayConfig:
     vehicle_rate: float = DEFAULT_RATE
     """Messages a second one vehicle may send over the broker, after a burst of
     DEFAULT_BURST; beyond that they are dropped unread (devicelink/guard.py)."""
+    head_timeout: float = 10.0
+    """Seconds a client has to finish a request head before its connection is dropped
+    (gateway/slow_clients.py)."""
+    trusted_proxies: str | None = None
+    """Addresses whose X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's
+    forwarded_allow_ips); None: a client's address is its TCP peer, whatever it says."""
+    access_log: bool = False
+    """Log every API call at INFO (op id, platform, method, path, result, time); else at
+    DEBUG, and INFO has a once-a-minute summary instead (gateway/traffic.py)."""

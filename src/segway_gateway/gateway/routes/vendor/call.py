@@ -2,14 +2,22 @@
 
 A handler receives a `Call` and returns the `data` of a successful answer; an
 `ApiError` anywhere becomes the envelope of its code, any other exception
-becomes 15001 (logged with the op id), and nothing escapes as HTTP 500.
+becomes 15001 (logged with the op id, at most once a minute per path); what
+fails outside this (the envelope itself) is 15001 with HTTP 500 (edges.py).
+
+A parameter given twice, in the query string or as a key of a JSON object in the
+body, is 15004 whichever value comes first: a proxy reading the first and the
+gateway the last would not see the same request.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from logging import DEBUG, ERROR, INFO
 from typing import Any, TypeVar
 
 import orjson
@@ -27,6 +35,7 @@ from segway_gateway.gateway.fleet import VehicleEntry
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.vehicles import VehicleState
+from segway_gateway.gateway.traffic import FAILURE, Traffic
 
 log = logging.getLogger("segway_gateway.api")
 
@@ -54,8 +63,8 @@ class Call:
         except BodyRefused as err:
             raise ApiError(Code.PARAMETER_ERROR, str(err)) from err
         try:
-            return model.model_validate(orjson.loads(raw))
-        except (orjson.JSONDecodeError, ValidationError) as err:
+            return model.model_validate(_loads(raw))
+        except (orjson.JSONDecodeError, ValidationError, _DuplicateKey) as err:
             raise ApiError(Code.PARAMETER_ERROR, _first_line(err)) from err
 
     def query_iot_code(self) -> str:
@@ -88,30 +97,110 @@ def api_endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     """Turn a handler into a Starlette endpoint that always answers with the envelope.
 
-    Every call is logged at INFO with its op id and outcome.
+    Every call is counted for the once-a-minute summary and logged with its op id and
+    outcome: at INFO with `serve --access-log`, else at DEBUG.
     """
 
     async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
         gateway: Gateway = request.app.state.gateway
+        traffic: Traffic = request.app.state.traffic
         op_id = new_op_id()
         platform = "-"
         outcome = "0"
+        code = Code.SUCCESS
         try:
             platform = await gateway.tokens.authenticate(request.headers.get("authorization"))
             _check_region(gateway.config.region, platform)
+            _check_query(request)
             data = await handler(Call(request, gateway, platform, op_id))
             body = envelope(Code.SUCCESS, op_id, data, msg, t=_now_ms(gateway), res_id=res_id)
         except ApiError as err:
-            outcome = str(err)
+            outcome, code = str(err), err.code
             body = envelope(err.code, op_id, t=_now_ms(gateway), res_id=res_id)
-        except Exception:
-            log.exception("op=%s unexpected failure", op_id)
-            outcome = "15001"
+        except Exception as exc:
+            outcome, code = "15001", Code.SERVER_ERROR
+            traffic.refusal(
+                FAILURE,
+                request.method,
+                request.scope["path"],
+                platform,
+                f"op={op_id}",
+                level=ERROR,
+                exc=exc,
+            )
             body = envelope(Code.SERVER_ERROR, op_id, t=_now_ms(gateway), res_id=res_id)
-        log.info("op=%s platform=%s %s -> %s", op_id, platform, request.scope["path"], outcome)
+        traffic.call(code)
+        level = INFO if gateway.config.access_log else DEBUG
+        if log.isEnabledFor(level):
+            log.log(
+                level,
+                "op=%s platform=%s %s %s -> %s (%.1f ms)",
+                op_id,
+                platform,
+                request.method,
+                request.scope["path"],
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
         return Response(orjson.dumps(body), media_type="application/json")
 
     return endpoint
+
+
+def _check_query(request: Request) -> None:
+    """15004 for a query parameter given twice (or more)."""
+    if not request.scope["query_string"]:
+        return
+    params = request.query_params
+    if len(params) != len(params.multi_items()):
+        twice = sorted({k for k in params if len(params.getlist(k)) > 1})
+        raise ApiError(Code.PARAMETER_ERROR, f"query parameter {twice[0]!r} given twice")
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object in the body has a key twice."""
+
+
+def _loads(raw: bytes) -> Any:
+    """The JSON body, refusing an object with a key twice (orjson keeps the last).
+
+    Each member of an object has one ':' of its own, so a body with no more ':' than
+    members has no key twice; only a body with more (a ':' inside a string, or a key
+    given twice) is read again, by the standard library, to tell which.
+    """
+    value = orjson.loads(raw)
+    colons = raw.count(b":")
+    if isinstance(value, dict) and colons == len(value):
+        return value  # the usual body: one flat object
+    if colons > _members(value):
+        try:
+            json.loads(raw, object_pairs_hook=_unique)
+        except (RecursionError, json.JSONDecodeError) as err:
+            raise _DuplicateKey(f"JSON the gateway cannot read: {type(err).__name__}") from err
+    return value
+
+
+def _members(value: Any) -> int:
+    """How many members the objects in `value` have, all levels together."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"body parameter {key!r} given twice")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _now_ms(gateway: Gateway) -> int:
