@@ -147,6 +147,46 @@ def test_every_setting_reaches_the_vehicle(gateway: RunningGateway) -> None:
     }
 
 
+def test_the_compatibility_commands_reach_the_vehicle(gateway: RunningGateway) -> None:
+    """The endpoints beyond the document (docs/compatibility.md)."""
+    (iot_code,) = vehicles(1)
+    vehicle = gateway.sim_vehicle(iot_code)
+    rows = table(ok(client(gateway, "version", iot_code)))
+    assert rows[0] == ["iotCode", "iotVersion", "ecuVersion", "bmsVersion"]
+    assert rows[1] == [
+        iot_code,
+        vehicle.state.iot_version,
+        vehicle.state.ecu_version,
+        vehicle.state.bms_version,
+    ]
+    for command in (
+        ["set", "speed-mode", "3"],
+        ["set", "speed-limits", "--low", "9", "--high", "21", "--speed-mode-button", "off"],
+        ["light", "--head", "on", "--tail", "on"],
+        ["headlight", "off"],
+        ["power", "off"],
+    ):
+        assert table(ok(client(gateway, *command, iot_code)))[1][:2] == [iot_code, "ok"]
+    assert vehicle.state.speed_mode == 3
+    assert gateway.sim_settings(iot_code)["scooter"] == {
+        "buttonSwitchSpeedMode": 0,
+        "lowSpeedLimit": 9,
+        "highSpeedLimit": 21,
+    }
+    assert (vehicle.state.head_light, vehicle.state.tail_light) == (False, True)
+    assert vehicle.state.powered is False
+    result = client(gateway, "unlock", "--json", iot_code)
+    assert result.returncode == 1
+    (line,) = json_lines(result.stdout)
+    assert line["ok"] is False and line["error"]["code"] == 15611
+    ok(client(gateway, "power", "on", iot_code))
+    result = client(gateway, "battery-cover", "--legacy-path", "--json", iot_code)
+    assert result.returncode == 1 and json_lines(result.stdout)[0]["error"]["code"] == 15635
+    ok(client(gateway, "unlock", iot_code))
+    ok(client(gateway, "battery-cover", "--legacy-path", iot_code))
+    assert vehicle.state.battery_cover_open is True
+
+
 def test_vehicles_come_from_a_file_or_stdin_with_comments(
     gateway: RunningGateway, tmp_path: Path
 ) -> None:
@@ -274,6 +314,11 @@ def test_bad_arguments_are_refused_before_anything_is_sent() -> None:
         (["set", "sound", "--sound", "horn=on"], "'horn' is not a sound"),
         (["set", "bluetooth-key", "short"], "exactly 8"),
         (["set", "able-switch", "--assisted-mode", "yes"], "'yes' is not one of 'on', 'off'"),
+        (["set", "speed-mode", "4"], "less than or equal to 3"),
+        (["set", "speed-limits", "--low", "100"], "less than or equal to 99"),
+        (["set", "speed-limits"], "nothing to set"),
+        (["light"], "nothing to set"),
+        (["power", "maybe"], "'maybe' is not one of 'on', 'off'"),
     ]:
         usage_error(cli(*args, code, *closed), message)
     usage_error(cli("status", "86147703871911x", *closed), "1 to 32 digits")

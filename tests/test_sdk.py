@@ -182,6 +182,66 @@ def test_every_method_of_the_async_client(gateway: RunningGateway, vehicle: str)
     asyncio.run(story())
 
 
+async def compatibility_methods(api: Any, gateway: RunningGateway, iot_code: str) -> None:
+    """The endpoints beyond the document (docs/compatibility.md)."""
+    vehicle = gateway.sim_vehicle(iot_code)
+    versions = await api.version(iot_code)
+    assert versions.iot_code == iot_code and versions.iot_version == vehicle.state.iot_version
+    assert versions.ecu_version and versions.bms_version and versions.envelope.code == 0
+
+    assert (await api.set_speed_mode(iot_code, 3)).code == 0
+    assert (await api.status(iot_code)).speed_mode == 3
+    await api.set_speed_limits(iot_code, low=10, high=22, speed_mode_button=False)
+    assert gateway.sim_settings(iot_code)["scooter"] == {
+        "buttonSwitchSpeedMode": 0,
+        "lowSpeedLimit": 10,
+        "highSpeedLimit": 22,
+    }
+    await api.set_lights(iot_code, head=True, tail=True)
+    await api.headlight(iot_code, False)
+    assert (vehicle.state.head_light, vehicle.state.tail_light) == (False, True)
+
+    with pytest.raises(DeviceRefusedError) as refused:
+        await api.open_battery_cover(iot_code, legacy_path=True)
+    assert refused.value.code == Code.BATTERY_COVER_LOCKED
+    await api.power(iot_code, False)
+    assert vehicle.state.powered is False
+    with pytest.raises(DeviceRefusedError) as refused:
+        await api.unlock(iot_code)
+    assert refused.value.code == Code.UNLOCK_FAILED
+    await api.power(iot_code, True)
+    await api.unlock(iot_code)
+    assert (await api.open_battery_cover(iot_code, legacy_path=True)).code == 0
+    assert vehicle.state.battery_cover_open is True
+
+    for refused_call in (
+        lambda: api.set_speed_mode(iot_code, 4),
+        lambda: api.set_speed_limits(iot_code),
+        lambda: api.set_speed_limits(iot_code, medium=100),
+        lambda: api.set_lights(iot_code),
+        lambda: api.set_lights(iot_code, head=1),
+        lambda: api.power(iot_code, None),
+    ):
+        with pytest.raises(ParameterError):
+            await refused_call()
+
+
+def test_the_compatibility_methods_of_the_blocking_client(
+    client: Client, gateway: RunningGateway, vehicle: str
+) -> None:
+    asyncio.run(compatibility_methods(Awaiting(client), gateway, vehicle))
+
+
+def test_the_compatibility_methods_of_the_async_client(
+    gateway: RunningGateway, vehicle: str
+) -> None:
+    async def story() -> None:
+        async with AsyncClient(PLATFORM, DOC_SECRET, gateway.base_url) as api:
+            await compatibility_methods(api, gateway, vehicle)
+
+    asyncio.run(story())
+
+
 def test_the_twins_offer_the_same_methods_with_the_same_arguments() -> None:
     def public(cls: type) -> dict[str, inspect.Signature]:
         return {

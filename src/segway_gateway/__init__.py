@@ -26,6 +26,7 @@ from segway_gateway.contract.models import (
     LampEffect,
     LocationData,
     StatusData,
+    VersionData,
 )
 from segway_gateway.contract.regions import Region
 
@@ -52,4 +53,5 @@ __all__ = [
     "StatusData",
     "Token",
     "TransportError",
+    "VersionData",
 ]

@@ -191,6 +191,7 @@ class Client(_Base):
     location = _blocking(ops.location)
     battery = _blocking(ops.battery)
     bluetooth_key = _blocking(ops.bluetooth_key)
+    version = _blocking(ops.version)
     unlock = _blocking(ops.unlock)
     lock = _blocking(ops.lock)
     open_battery_cover = _blocking(ops.open_battery_cover)
@@ -202,6 +203,11 @@ class Client(_Base):
     set_sound = _blocking(ops.set_sound)
     set_bluetooth_key = _blocking(ops.set_bluetooth_key)
     set_interval = _blocking(ops.set_interval)
+    set_speed_mode = _blocking(ops.set_speed_mode)
+    set_speed_limits = _blocking(ops.set_speed_limits)
+    set_lights = _blocking(ops.set_lights)
+    headlight = _blocking(ops.headlight)
+    power = _blocking(ops.power)
 
 
 class AsyncClient(_Base):
@@ -293,6 +299,7 @@ class AsyncClient(_Base):
     location = _awaitable(ops.location)
     battery = _awaitable(ops.battery)
     bluetooth_key = _awaitable(ops.bluetooth_key)
+    version = _awaitable(ops.version)
     unlock = _awaitable(ops.unlock)
     lock = _awaitable(ops.lock)
     open_battery_cover = _awaitable(ops.open_battery_cover)
@@ -304,6 +311,11 @@ class AsyncClient(_Base):
     set_sound = _awaitable(ops.set_sound)
     set_bluetooth_key = _awaitable(ops.set_bluetooth_key)
     set_interval = _awaitable(ops.set_interval)
+    set_speed_mode = _awaitable(ops.set_speed_mode)
+    set_speed_limits = _awaitable(ops.set_speed_limits)
+    set_lights = _awaitable(ops.set_lights)
+    headlight = _awaitable(ops.headlight)
+    power = _awaitable(ops.power)
 
 
 def _transport(err: httpx.HTTPError) -> TransportError:

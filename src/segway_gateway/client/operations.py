@@ -31,20 +31,25 @@ from segway_gateway.contract.models import (
     IntervalSettingRequest,
     IotCodeRequest,
     LampEffect,
+    LightControlRequest,
     LocationData,
+    OnOffControlRequest,
+    ScooterSettingRequest,
     SoundControlRequest,
     SoundMask,
     SoundSettingRequest,
+    SpeedModeRequest,
     StatusData,
     SwitchSettingRequest,
     TokenResponse,
+    VersionData,
     parse_iot_code,
 )
 
 T = TypeVar("T")
 SOUND_NAMES = tuple(SoundMask.model_fields)
 """The single sounds `set_sound` can turn on or off."""
-Answer = TypeVar("Answer", StatusData, LocationData, BatteryInfoData, BluetoothKeyData)
+Answer = TypeVar("Answer", StatusData, LocationData, BatteryInfoData, BluetoothKeyData, VersionData)
 
 FIND = 2
 """`controlType` of the sound control that makes the vehicle findable."""
@@ -109,6 +114,11 @@ def bluetooth_key(iot_code: str | int) -> Operation[BluetoothKeyData]:
     return _query(paths.BLUETOOTH_KEY, iot_code, BluetoothKeyData)
 
 
+def version(iot_code: str | int) -> Operation[VersionData]:
+    """The vehicle's firmware versions (beyond the document; asks the vehicle)."""
+    return _query(paths.VERSION, iot_code, VersionData)
+
+
 def _query(
     path: str, iot_code: str | int, model: type[Answer], extra: Mapping[str, str] | None = None
 ) -> Operation[Answer]:
@@ -150,8 +160,13 @@ def lock(iot_code: str | int, *, retry: bool = False) -> Operation[Envelope]:
     return _command(paths.LOCK, IotCodeRequest, retry, iot_code=iot_code)
 
 
-def open_battery_cover(iot_code: str | int, *, retry: bool = False) -> Operation[Envelope]:
-    return _command(paths.BATTERY_COVER, IotCodeRequest, retry, iot_code=iot_code)
+def open_battery_cover(
+    iot_code: str | int, *, legacy_path: bool = False, retry: bool = False
+) -> Operation[Envelope]:
+    """Open the battery cover; `legacy_path` sends it to the older path
+    `/api/vehicle/control/battery/cover` (beyond the document), which does the same."""
+    path = paths.BATTERY_COVER_LEGACY if legacy_path else paths.BATTERY_COVER
+    return _command(path, IotCodeRequest, retry, iot_code=iot_code)
 
 
 def find(iot_code: str | int, *, retry: bool = False) -> Operation[Envelope]:
@@ -167,6 +182,42 @@ def sound(iot_code: str | int, control_type: int, *, retry: bool = False) -> Ope
     )
     assert operation.body is not None
     return replace(operation, body={**operation.body, "controlType": str(control_type)})
+
+
+def set_lights(
+    iot_code: str | int,
+    *,
+    head: bool | None = None,
+    tail: bool | None = None,
+    retry: bool = False,
+) -> Operation[Envelope]:
+    """Head and tail light on (True) or off (False), None leaves one as it is; one at least
+    (the light control, beyond the document)."""
+    _something(head, tail)
+    return _command(
+        paths.LIGHT,
+        LightControlRequest,
+        retry,
+        iot_code=iot_code,
+        head_light=_one_zero(head),
+        tail_light=_one_zero(tail),
+    )
+
+
+def headlight(iot_code: str | int, on: bool, *, retry: bool = False) -> Operation[Envelope]:
+    """The headlight on or off (the headlight control, `controlType` 1 or 0; beyond the
+    document)."""
+    return _command(
+        paths.HEADLIGHT, OnOffControlRequest, retry, iot_code=iot_code, control_type=_bit(on)
+    )
+
+
+def power(iot_code: str | int, on: bool, *, retry: bool = False) -> Operation[Envelope]:
+    """Power the vehicle on or off (`controlType` 1 or 0; beyond the document). Powered
+    off, it refuses to unlock (15611); powering off is refused while it is ridden."""
+    return _command(
+        paths.POWER, OnOffControlRequest, retry, iot_code=iot_code, control_type=_bit(on)
+    )
 
 
 # Settings ----------------------------------------------------------------------
@@ -293,6 +344,41 @@ def set_interval(
     )
 
 
+def set_speed_mode(
+    iot_code: str | int, speed_mode: int, *, retry: bool = False
+) -> Operation[Envelope]:
+    """Speed mode 1 (low), 2 (medium) or 3 (high); the status's `speed_mode` shows it
+    (beyond the document)."""
+    return _command(
+        paths.SPEED_MODE_SETTING, SpeedModeRequest, retry, iot_code=iot_code, speed_mode=speed_mode
+    )
+
+
+def set_speed_limits(
+    iot_code: str | int,
+    *,
+    low: int | None = None,
+    medium: int | None = None,
+    high: int | None = None,
+    speed_mode_button: bool | None = None,
+    retry: bool = False,
+) -> Operation[Envelope]:
+    """The speed limit of each speed mode in km/h (1 to 99), and whether the rider may
+    switch speed mode with the button; None leaves one as it is; one at least (the scooter
+    setting, beyond the document)."""
+    _something(low, medium, high, speed_mode_button)
+    return _command(
+        paths.SCOOTER_SETTING,
+        ScooterSettingRequest,
+        retry,
+        iot_code=iot_code,
+        button_switch_speed_mode=_one_zero(speed_mode_button),
+        low_speed_limit=low,
+        medium_speed_limit=medium,
+        high_speed_limit=high,
+    )
+
+
 def _command(path: str, model: type[BaseModel], retry: bool, **fields: Any) -> Operation[Envelope]:
     """A control or setting, its arguments checked by the contract's request model."""
     given = {name: value for name, value in fields.items() if value is not None}
@@ -311,6 +397,17 @@ def _done(envelope: Envelope) -> Envelope:
 def _switch(on: bool | None) -> int:
     """The document's 0 no setting, 1 off, 2 on."""
     return 0 if _on_off(on) is None else 2 if on else 1
+
+
+def _one_zero(on: bool | None) -> int | None:
+    """1 on, 0 off, None left as it is (the compatibility endpoints' numbers)."""
+    return None if _on_off(on) is None else int(bool(on))
+
+
+def _bit(on: bool) -> int:
+    if on is None:
+        raise ParameterError("say True (on) or False (off)")
+    return int(bool(_on_off(on)))
 
 
 def _keep(on: bool | None) -> int:

@@ -95,6 +95,12 @@ class CommandName(StrEnum):
     SET_SOUND = "set-sound"
     SET_BLUETOOTH_KEY = "set-bluetooth-key"
     SET_INTERVAL = "set-interval"
+    GET_VERSION = "get-version"
+    SET_SPEED_MODE = "set-speed-mode"
+    SET_SCOOTER = "set-scooter"
+    LIGHT = "light"
+    HEADLIGHT = "headlight"
+    POWER = "power"
 
 
 class _Message(BaseModel):
@@ -244,6 +250,7 @@ SETTING_GROUPS: dict[CommandName, str] = {
     CommandName.SET_AMBIENT: "ambient",
     CommandName.SET_SOUND: "sound",
     CommandName.SET_INTERVAL: "interval",
+    CommandName.SET_SCOOTER: "scooter",
 }
 """Setting commands and the group of the settings document each one writes."""
 

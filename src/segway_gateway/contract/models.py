@@ -69,6 +69,9 @@ BluetoothKey = Annotated[str, BeforeValidator(_parse_bluetooth_key)]
 Interval = Annotated[StrictInt, Field(ge=10, le=65535)]
 Switch = Annotated[StrictInt, Field(ge=0, le=2)]
 Level = Annotated[StrictInt, Field(ge=1, le=3)]
+OnOff = Annotated[StrictInt, Field(ge=0, le=1)]
+SpeedLimit = Annotated[StrictInt, Field(ge=1, le=99)]
+"""A speed limit in km/h."""
 
 
 class _Wire(BaseModel):
@@ -230,6 +233,84 @@ class IntervalSettingRequest(IotCodeRequest):
         return self
 
 
+# Compatibility: beyond the document (docs/compatibility.md) ------------------
+
+
+class SpeedModeRequest(IotCodeRequest):
+    """Body of the speed mode setting: 1 low, 2 medium, 3 high."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"iotCode": "861477038719116", "speedMode": 2}]}
+    )
+    speed_mode: Level
+
+
+class ScooterSettingRequest(IotCodeRequest):
+    """Body of the scooter setting: the speed limit of each speed mode (km/h, 1 to 99) and
+    whether the rider may switch speed mode with the button (1) or not (0); one at least."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "iotCode": "861477038719116",
+                    "buttonSwitchSpeedMode": 0,
+                    "lowSpeedLimit": 15,
+                    "mediumSpeedLimit": 20,
+                    "highSpeedLimit": 25,
+                }
+            ]
+        }
+    )
+    button_switch_speed_mode: OnOff | None = None
+    low_speed_limit: SpeedLimit | None = None
+    medium_speed_limit: SpeedLimit | None = None
+    high_speed_limit: SpeedLimit | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> ScooterSettingRequest:
+        if all(getattr(self, name) is None for name in _SCOOTER_FIELDS):
+            raise ValueError(f"one of {', '.join(_SCOOTER_ALIASES)} at least is required")
+        return self
+
+
+_SCOOTER_FIELDS = (
+    "button_switch_speed_mode",
+    "low_speed_limit",
+    "medium_speed_limit",
+    "high_speed_limit",
+)
+_SCOOTER_ALIASES = tuple(to_camel(name) for name in _SCOOTER_FIELDS)
+
+
+class LightControlRequest(IotCodeRequest):
+    """Body of the light control: head and tail light, 1 on, 0 off; one at least."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"iotCode": "861477038719116", "headLight": 1, "tailLight": 1}]
+        }
+    )
+    head_light: OnOff | None = None
+    tail_light: OnOff | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> LightControlRequest:
+        if self.head_light is None and self.tail_light is None:
+            raise ValueError("headLight or tailLight is required")
+        return self
+
+
+class OnOffControlRequest(IotCodeRequest):
+    """Body of the headlight and power controls: `controlType` 1 on, 0 off (a JSON integer
+    or a digit string, as the sound control's)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"iotCode": "861477038719116", "controlType": 1}]}
+    )
+    control_type: Annotated[int, BeforeValidator(_parse_control_type), Field(ge=0, le=1)]
+
+
 # Responses -----------------------------------------------------------------
 
 
@@ -355,6 +436,17 @@ class BluetoothKeyData(_Answer):
 
     iot_code: str
     key: str
+
+
+class VersionData(_Answer):
+    """`data` of the version query (beyond the document): the firmware versions of the IoT
+    module, the motor controller (ECU) and the battery management system (BMS). The SDK
+    reads a server's answer without the last two as None."""
+
+    iot_code: str
+    iot_version: str
+    ecu_version: str | None = None
+    bms_version: str | None = None
 
 
 def example_envelope(data: Any, msg: str = "Success") -> dict[str, Any]:

@@ -6,7 +6,7 @@ vehicle reported lives in the store, written by `Ingest` whichever instance took
 report: queries read it from there (`state`). A command goes out over the device link
 and awaits the vehicle's reply until a deadline; a reply 0 writes what the command
 changed (lock state, settings) to the store before the caller hears of it, so every
-instance reads it at once.
+instance reads it at once (a speed mode goes into the stored status too).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 LOCK_STATES = {CommandName.UNLOCK: False, CommandName.LOCK: True}
 """Commands that set the lock state, and the state they set."""
+REPORTED_FIELDS = {CommandName.SET_SPEED_MODE: ("speedMode",)}
+"""Commands that change fields of the vehicle's status report, and those fields (taken
+from the command's arguments): written into the stored status at the answer 0."""
 
 
 @dataclass
@@ -171,9 +174,15 @@ class FleetService:
     ) -> None:
         locked = LOCK_STATES.get(name)
         setting = (name, args) if name in SETTING_GROUPS else None
-        if locked is not None or setting is not None:
+        fields = REPORTED_FIELDS.get(name, ())
+        reported = {field: args[field] for field in fields if field in args} or None
+        if locked is not None or setting is not None or reported is not None:
             await self._db.vehicles.apply_command(
-                entry.iot_code, self._carried_out_at(reply), locked=locked, setting=setting
+                entry.iot_code,
+                self._carried_out_at(reply),
+                locked=locked,
+                setting=setting,
+                reported=reported,
             )
 
     def _carried_out_at(self, reply: Reply) -> int:

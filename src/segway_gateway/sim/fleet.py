@@ -1,7 +1,8 @@
 """Runs many simulated vehicles over a device port: ticks, reports, commands, events.
 
-Each vehicle publishes its status on every change of lock state or mode and
-otherwise at its status interval, its location at its location interval
+Each vehicle publishes its status on every change of lock state or mode (and after a
+speed mode or speed limit command) and otherwise at its status interval, its location
+at its location interval
 (NOTES.md defaults; the interval setting overrides them), and its alerts and
 faults as they appear and disappear. A vehicle has a session only while it is
 activated and online (IoT battery not empty, no `offline` fault).
@@ -44,6 +45,9 @@ whose state a command changed is written before its reply goes out."""
 LOCATION_INTERVALS = {"unlockStatus": 10, "lockStatus": 900}
 STATUS_INTERVALS = {"ridingStatus": 10, "nonRiding": 60, "lockStatus": 900}
 _SESSIONLESS = (Mode.OFFLINE, Mode.INACTIVE)
+_REPORTED_AT_ONCE = frozenset({CommandName.SET_SPEED_MODE, CommandName.SET_SCOOTER})
+"""Commands that change what the status reports (speed mode, speed): a status goes out
+before the reply, as after a change of lock state."""
 
 
 class Flash(Protocol):
@@ -242,7 +246,8 @@ class SimFleet:
         reply = reply.model_copy(update={"reported_at": int(now * 1000)})
         if _fingerprint(vehicle.state) != before:
             running.changes += 1
-        if self._phase(running) != running.last_phase:
+        reports = command.name in _REPORTED_AT_ONCE and reply.code == Code.SUCCESS
+        if reports or self._phase(running) != running.last_phase:
             self._publish_status(running, now)
         if command.name is CommandName.SET_INTERVAL and reply.code == Code.SUCCESS:
             self._reschedule(running, now)

@@ -9,12 +9,16 @@ from __future__ import annotations
 import math
 import random
 
+from segway_gateway.sim import settings
 from segway_gateway.sim.city import City
 from segway_gateway.sim.state import VehicleState
 
 FULL_RANGE_M = {1: 70_000, 2: 60_000, 3: 50_000}
 """Range on a full battery per speed mode (1 low, 2 medium, 3 high)."""
 TOP_SPEED_KMH = {1: 15, 2: 20, 3: 25}
+"""Top speed per speed mode, unless the scooter setting limits the mode otherwise."""
+MOTOR_TOP_SPEED_KMH = 32
+"""What the motor can do at most, whatever limit a mode is given."""
 MIN_RIDING_SPEED_KMH = 5
 CHARGE_PERCENT_PER_S = 100 / (4 * 3600)
 """Empty to full in four hours."""
@@ -36,14 +40,22 @@ _EARTH_M_PER_DEG = 111_320.0
 def ride(state: VehicleState, seconds: float, rng: random.Random) -> float:
     """Ride for `seconds`: speed wanders below the mode's top speed; the distance drains
     the battery by the mode's range. Returns the distance in metres."""
-    top = TOP_SPEED_KMH[state.speed_mode]
-    state.speed = max(MIN_RIDING_SPEED_KMH, min(top, state.speed + rng.randint(-2, 2)))
+    top = top_speed(state)
+    slowest = min(MIN_RIDING_SPEED_KMH, top)
+    state.speed = max(slowest, min(top, state.speed + rng.randint(-2, 2)))
     distance = state.speed / 3.6 * seconds
     state.odometer_m += distance
     state.riding_secs += seconds
     drained = distance / FULL_RANGE_M[state.speed_mode] * 100
     state.battery_percent = max(0.0, state.battery_percent - drained)
     return distance
+
+
+def top_speed(state: VehicleState) -> int:
+    """The fastest the vehicle goes in its speed mode (km/h): the mode's speed limit
+    (scooter setting) if set, else its default top speed, and never beyond the motor's."""
+    limit = settings.speed_limit(state.settings, state.speed_mode)
+    return min(MOTOR_TOP_SPEED_KMH, TOP_SPEED_KMH[state.speed_mode] if limit is None else limit)
 
 
 def move(state: VehicleState, distance: float, rng: random.Random, city: City) -> None:

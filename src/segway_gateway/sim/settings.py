@@ -1,8 +1,9 @@
 """What the simulated vehicle reads from its settings, with the defaults it assumes.
 
 The settings document is what the setting commands merged (contract/device.py):
-groups `switch`, `ableSwitch`, `ambient`, `sound`, `interval` in the API's
-field names. docs/simulation.md says what each setting does.
+groups `switch`, `ableSwitch`, `ambient`, `sound`, `interval` and `scooter` (beyond the
+document: the speed limits) in the API's field names. docs/simulation.md says what each
+setting does.
 """
 
 from __future__ import annotations
@@ -71,3 +72,13 @@ def intervals(settings: Settings, name: str) -> dict[str, int]:
     """The members of `locationInterval` or `statusInterval` that were set."""
     chosen: dict[str, int] = _group(settings, "interval").get(name) or {}
     return chosen
+
+
+SPEED_LIMIT_FIELDS = {1: "lowSpeedLimit", 2: "mediumSpeedLimit", 3: "highSpeedLimit"}
+"""Per speed mode: the member of the `scooter` group that limits its speed (km/h)."""
+
+
+def speed_limit(settings: Settings, speed_mode: int) -> int | None:
+    """The speed limit (km/h) set for a speed mode, or None when none was set."""
+    limit = _group(settings, "scooter").get(SPEED_LIMIT_FIELDS[speed_mode])
+    return None if limit is None else int(limit)

@@ -9,6 +9,11 @@ from typing import Any
 
 from segway_gateway.sim.city import City
 
+IOT_VERSION = "2.3.5"
+ECU_VERSION = "1.6.2"
+BMS_VERSION = "1.1.8"
+"""Firmware versions a simulated C80 ships with (plausible, not Segway's)."""
+
 
 @dataclass
 class PackState:
@@ -59,6 +64,17 @@ class VehicleState:
     event_sound: str | None = None
     """The last `ebcqMask` sound played (`unlocked`, `locked`, `openBoxes`)."""
     settings: dict[str, Any] = field(default_factory=dict)
+    head_light: bool = False
+    tail_light: bool = False
+    """The lights (the light and headlight controls)."""
+    powered: bool = True
+    """Powered on (the power control): powered off, the vehicle refuses to unlock and
+    cannot be ridden; its IoT module stays online."""
+    iot_version: str = IOT_VERSION
+    ecu_version: str = ECU_VERSION
+    bms_version: str = BMS_VERSION
+    """Firmware versions of the IoT module, the motor controller and the battery
+    management system (the version query answers them)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

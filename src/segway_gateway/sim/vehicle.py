@@ -31,6 +31,8 @@ from segway_gateway.sim.faults import COMMAND_FAULTS, Fault
 from segway_gateway.sim.situations import CONDITIONS, EventKind
 from segway_gateway.sim.state import VehicleState
 
+_ON = 1
+"""`controlType`, `headLight` and `tailLight` value for on (0 is off)."""
 ILLEGAL_MOVE_CLEARS_AFTER_S = 60.0
 """Alert 1 disappears once a locked vehicle has been still this long."""
 
@@ -97,12 +99,16 @@ class SimVehicle:
         if command.name in SETTING_GROUPS:
             self.state.settings = merge_setting(self.state.settings, command.name, command.args)
             self._check_conditions()
+            self._keep_to_limit()
             return Code.SUCCESS, None
         if command.name is CommandName.LOCATE:
             return Code.SUCCESS, self.location(now).model_dump(by_alias=True)
         return _HANDLERS[command.name](self, command.args)
 
     def _unlock(self, _args: dict[str, Any]) -> tuple[Code, None]:
+        """Refused (15611) while the vehicle is powered off."""
+        if not self.state.powered:
+            return Code.UNLOCK_FAILED, None
         self.unlock()
         return Code.SUCCESS, None
 
@@ -139,6 +145,45 @@ class SimVehicle:
         self.state.bluetooth_key = str(args["key"])
         return Code.SUCCESS, None
 
+    def _get_version(self, _args: dict[str, Any]) -> tuple[Code, dict[str, Any]]:
+        s = self.state
+        versions = {
+            "iotVersion": s.iot_version,
+            "ecuVersion": s.ecu_version,
+            "bmsVersion": s.bms_version,
+        }
+        return Code.SUCCESS, versions
+
+    def _set_speed_mode(self, args: dict[str, Any]) -> tuple[Code, None]:
+        self.state.speed_mode = int(args["speedMode"])
+        self._keep_to_limit()
+        return Code.SUCCESS, None
+
+    def _light(self, args: dict[str, Any]) -> tuple[Code, None]:
+        if "headLight" in args:
+            self.state.head_light = args["headLight"] == _ON
+        if "tailLight" in args:
+            self.state.tail_light = args["tailLight"] == _ON
+        return Code.SUCCESS, None
+
+    def _headlight(self, args: dict[str, Any]) -> tuple[Code, None]:
+        self.state.head_light = int(args["controlType"]) == _ON
+        return Code.SUCCESS, None
+
+    def _power(self, args: dict[str, Any]) -> tuple[Code, None]:
+        """Power on (1) or off (0). Powering off is refused (15638) while the wheels turn;
+        a powered-off vehicle keeps its lock state and its IoT session, refuses to unlock
+        and cannot be ridden."""
+        on = int(args["controlType"]) == _ON
+        if not on and self.riding:
+            return Code.EXECUTE_FAILED, None
+        self.state.powered = on
+        return Code.SUCCESS, None
+
+    def _keep_to_limit(self) -> None:
+        """A new speed mode or limit applies at once: a faster ride slows down to it."""
+        self.state.speed = min(self.state.speed, physics.top_speed(self.state))
+
     def _play(self, sound: str) -> None:
         """An `ebcqMask` sound, if sound is on and its mask member is not disabled."""
         if settings.sound_on(self.state.settings) and settings.mask_allows(
@@ -159,10 +204,12 @@ class SimVehicle:
 
     def start_ride(self) -> bool:
         """A rider sets off; only an unlocked, parked vehicle with charge can be ridden."""
-        if self.mode is not Mode.UNLOCKED or self.state.battery_percent <= 0:
+        s = self.state
+        if self.mode is not Mode.UNLOCKED or s.battery_percent <= 0 or not s.powered:
             return False
-        self.state.riding = True
-        self.state.speed = physics.TOP_SPEED_KMH[self.state.speed_mode] - self.rng.randint(0, 4)
+        s.riding = True
+        top = physics.top_speed(s)
+        s.speed = max(min(physics.MIN_RIDING_SPEED_KMH, top), top - self.rng.randint(0, 4))
         return True
 
     def stop_ride(self) -> None:
@@ -367,4 +414,9 @@ _HANDLERS = {
     CommandName.SOUND: SimVehicle._sound,
     CommandName.GET_BLUETOOTH_KEY: SimVehicle._get_bluetooth_key,
     CommandName.SET_BLUETOOTH_KEY: SimVehicle._set_bluetooth_key,
+    CommandName.GET_VERSION: SimVehicle._get_version,
+    CommandName.SET_SPEED_MODE: SimVehicle._set_speed_mode,
+    CommandName.LIGHT: SimVehicle._light,
+    CommandName.HEADLIGHT: SimVehicle._headlight,
+    CommandName.POWER: SimVehicle._power,
 }

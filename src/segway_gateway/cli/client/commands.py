@@ -98,6 +98,16 @@ def vehicle_command(call: Call) -> click.Command:
     return click.command(call.name, help=call.help)(command)
 
 
+def _switch(name: str, what: str) -> Decorator:
+    return click.option(
+        name, type=params.ON_OFF, callback=params.on_off, help=f"Turn {what} on or off."
+    )
+
+
+def _on_off_argument() -> Decorator:
+    return click.argument("on", type=params.ON_OFF, callback=params.on_off)
+
+
 QUERIES = (
     Call("status", "The vehicles' latest status.", ops.status, views.STATUS, moves=False),
     Call(
@@ -116,12 +126,49 @@ QUERIES = (
         views.BLUETOOTH_KEY,
         moves=False,
     ),
+    Call(
+        "version",
+        "The vehicles' firmware versions (asks each vehicle; beyond the API document).",
+        ops.version,
+        views.VERSION,
+        moves=False,
+    ),
 )
 CONTROLS = (
     Call("unlock", "Unlock the vehicles.", ops.unlock),
     Call("lock", "Lock the vehicles (refused while riding or in a no-parking zone).", ops.lock),
     Call("find", "Make the vehicles sound, so a rider finds them.", ops.find),
-    Call("battery-cover", "Open the vehicles' battery covers.", ops.open_battery_cover),
+    Call(
+        "battery-cover",
+        "Open the vehicles' battery covers.",
+        ops.open_battery_cover,
+        options=[
+            click.option(
+                "--legacy-path",
+                is_flag=True,
+                help="Send it to the older path /api/vehicle/control/battery/cover.",
+            )
+        ],
+    ),
+    Call(
+        "light",
+        "Turn the head and tail lights on or off (beyond the API document).",
+        ops.set_lights,
+        options=[_switch("--head", "the headlight"), _switch("--tail", "the tail light")],
+    ),
+    Call(
+        "headlight",
+        "Turn the headlight on or off (beyond the API document).",
+        ops.headlight,
+        options=[_on_off_argument()],
+    ),
+    Call(
+        "power",
+        "Power the vehicles on or off; powered off, they refuse to unlock (beyond the "
+        "API document).",
+        ops.power,
+        options=[_on_off_argument()],
+    ),
 )
 
 
@@ -131,12 +178,6 @@ def _level(name: str, what: str) -> Decorator:
 
 def _interval(name: str, what: str) -> Decorator:
     return click.option(name, type=int, help=f"Seconds between {what} (10 to 65535).")
-
-
-def _switch(name: str, what: str) -> Decorator:
-    return click.option(
-        name, type=params.ON_OFF, callback=params.on_off, help=f"Turn {what} on or off."
-    )
 
 
 def _lamp(name: str, mode: str, required: bool = False) -> Decorator:
@@ -206,6 +247,24 @@ SETTINGS = (
         "Set the bluetooth key (exactly 8 ASCII letters or digits).",
         ops.set_bluetooth_key,
         options=[click.argument("key")],
+    ),
+    Call(
+        "speed-mode",
+        "Set the speed mode: 1 low, 2 medium, 3 high (beyond the API document).",
+        ops.set_speed_mode,
+        options=[click.argument("speed_mode", metavar="MODE", type=int)],
+    ),
+    Call(
+        "speed-limits",
+        "Set the speed limit of each speed mode, km/h 1 to 99, and whether the rider may "
+        "switch speed mode with the button (beyond the API document).",
+        ops.set_speed_limits,
+        options=[
+            click.option("--low", type=int, help="Limit of speed mode 1, km/h."),
+            click.option("--medium", type=int, help="Limit of speed mode 2, km/h."),
+            click.option("--high", type=int, help="Limit of speed mode 3, km/h."),
+            _switch("--speed-mode-button", "switching speed mode with the button"),
+        ],
     ),
     Call(
         "interval",

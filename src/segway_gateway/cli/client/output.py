@@ -22,9 +22,10 @@ from segway_gateway.contract.models import (
     BluetoothKeyData,
     LocationData,
     StatusData,
+    VersionData,
 )
 
-Result = StatusData | LocationData | BatteryInfoData | BluetoothKeyData | Envelope
+Result = StatusData | LocationData | BatteryInfoData | BluetoothKeyData | VersionData | Envelope
 """What a call returns: a query's data (its envelope attached) or a command's envelope."""
 R = TypeVar("R", bound=Result)
 

@@ -11,6 +11,7 @@ from segway_gateway.contract.models import (
     BluetoothKeyData,
     LocationData,
     StatusData,
+    VersionData,
 )
 
 
@@ -55,6 +56,10 @@ BATTERY = View[BatteryInfoData](
     ),
 )
 BLUETOOTH_KEY = View[BluetoothKeyData](("key",), lambda k: (k.key,))
+VERSION = View[VersionData](
+    ("iotVersion", "ecuVersion", "bmsVersion"),
+    lambda v: (v.iot_version, v.ecu_version or "-", v.bms_version or "-"),
+)
 COMMAND = View[Envelope](
     ("result", "opId"),
     lambda envelope: ("ok", envelope.op_id),

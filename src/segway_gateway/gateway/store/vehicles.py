@@ -78,6 +78,11 @@ class Report:
     operator, while the state it would have replaced stays (it never goes back)."""
 
 
+COMMANDED = "commanded"
+"""Key of the stored status under which a command's status fields are kept with their
+time, `{"at": epoch ms, "fields": {...}}`, until a report made after it replaces them
+(queries read only the status's own fields)."""
+
 _RECORD = [
     vehicles.c.iot_code,
     vehicles.c.platform_code,
@@ -210,11 +215,14 @@ class VehicleRepo:
         *,
         locked: bool | None = None,
         setting: tuple[CommandName, dict[str, Any]] | None = None,
+        reported: dict[str, Any] | None = None,
     ) -> None:
         """Write what a command answered 0 changed: the lock state, set at `at_ms` (when the
         vehicle carried the command out, epoch ms: reports it made before then no longer
-        change it back), and a setting, merged into the stored ones."""
-        if locked is not None and setting is None and self._copies is None:
+        change it back), a setting, merged into the stored ones, and `reported`, fields of
+        the stored status (the speed mode), which reports made before `at_ms` no longer
+        change back either (the status carries them, with `at_ms`, under `COMMANDED`)."""
+        if locked is not None and setting is None and reported is None and self._copies is None:
             await self._set_lock_state(iot_code, at_ms, locked)
             return
         async with self._engine.begin() as conn:
@@ -233,6 +241,10 @@ class VehicleRepo:
                 values["lock_at"] = at_ms
                 if copy.status is not None:
                     values["status"] = {**copy.status, "locked": locked}
+            if reported and copy.status is not None:
+                status = values.get("status", copy.status)
+                commanded = {"at": at_ms, "fields": reported}
+                values["status"] = {**status, **reported, COMMANDED: commanded}
             if setting is not None:
                 values["settings"] = merge_setting(copy.settings, *setting)
             if values:
@@ -360,8 +372,15 @@ async def _store_newer(
 
 def _kept(report: Report, row: dict[str, Any]) -> dict[str, Any]:
     """The report as stored: a status made before the last command that set the lock
-    state keeps the lock state that command set."""
+    state keeps the lock state that command set, and one made before the last command
+    that set status fields (`COMMANDED`) keeps those."""
     lock_at, status = row["lock_at"], row["status"]
-    if report.kind == "status" and lock_at is not None and report.at_ms <= lock_at and status:
-        return {**report.body, "locked": status["locked"]}
-    return report.body
+    body = report.body
+    if report.kind != "status" or not status:
+        return body
+    if lock_at is not None and report.at_ms <= lock_at:
+        body = {**body, "locked": status["locked"]}
+    commanded = status.get(COMMANDED)
+    if isinstance(commanded, dict) and report.at_ms <= commanded.get("at", -1):
+        body = {**body, **commanded["fields"], COMMANDED: commanded}
+    return body

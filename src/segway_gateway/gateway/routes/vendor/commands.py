@@ -16,8 +16,12 @@ from segway_gateway.contract.models import (
     BluetoothKeyRequest,
     IntervalSettingRequest,
     IotCodeRequest,
+    LightControlRequest,
+    OnOffControlRequest,
+    ScooterSettingRequest,
     SoundControlRequest,
     SoundSettingRequest,
+    SpeedModeRequest,
     SwitchSettingRequest,
 )
 from segway_gateway.gateway.errors import ApiError
@@ -116,9 +120,67 @@ _COMMANDS: list[tuple[str, type[IotCodeRequest], CommandName, str, str]] = [
     ),
 ]
 
+COMPATIBILITY = "compatibility"
+"""The OpenAPI tag of the endpoints beyond the document (docs/compatibility.md)."""
+
+_COMPATIBLE: list[tuple[str, type[IotCodeRequest], CommandName, str, str]] = [
+    (
+        paths.SPEED_MODE_SETTING,
+        SpeedModeRequest,
+        CommandName.SET_SPEED_MODE,
+        "Speed mode (1 low, 2 medium, 3 high; status `speedMode` shows it)",
+        "set_speed_mode",
+    ),
+    (
+        paths.SCOOTER_SETTING,
+        ScooterSettingRequest,
+        CommandName.SET_SCOOTER,
+        "Speed limit of each speed mode (km/h) and the speed mode button",
+        "set_scooter",
+    ),
+    (
+        paths.LIGHT,
+        LightControlRequest,
+        CommandName.LIGHT,
+        "Head and tail light on (1) or off (0)",
+        "light",
+    ),
+    (
+        paths.HEADLIGHT,
+        OnOffControlRequest,
+        CommandName.HEADLIGHT,
+        "Headlight on (controlType 1) or off (0)",
+        "headlight",
+    ),
+    (
+        paths.POWER,
+        OnOffControlRequest,
+        CommandName.POWER,
+        "Power on (controlType 1) or off (0); a powered-off vehicle refuses to unlock",
+        "power_on_off",
+    ),
+    (
+        paths.BATTERY_COVER_LEGACY,
+        IotCodeRequest,
+        CommandName.BATTERY_COVER,
+        "Open the battery cover: the older path of /api/v2/vehicle/control/battery-cover",
+        "battery_cover_legacy",
+    ),
+]
+"""Commands beyond the document that public client code sends: path, body, command,
+summary, operation id."""
+
 _DONE = docs.envelope_of("CommandEnvelope", None)
 
-for _path, _model, _name, _tag, _summary in _COMMANDS:
+_ROUTES = [
+    (path, model, name, tag, summary, name.value.replace("-", "_"))
+    for path, model, name, tag, summary in _COMMANDS
+] + [
+    (path, model, name, COMPATIBILITY, summary, op_id)
+    for path, model, name, summary, op_id in _COMPATIBLE
+]
+
+for _path, _model, _name, _tag, _summary, _op_id in _ROUTES:
     router.add_api_route(
         _path,
         api_endpoint(_command_handler(_model, _name)),
@@ -127,5 +189,5 @@ for _path, _model, _name, _tag, _summary in _COMMANDS:
         summary=_summary,
         responses=_DONE,
         openapi_extra={**docs.json_body(_model), **docs.BEARER},
-        operation_id=_name.value.replace("-", "_"),
+        operation_id=_op_id,
     )

@@ -1,11 +1,12 @@
-"""Queries: status, location, battery-info, bluetooth-key."""
+"""Queries: status, location, battery-info, bluetooth-key; and the version query, beyond
+the document (docs/compatibility.md)."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from segway_gateway.contract import paths
 from segway_gateway.contract.codes import Code
@@ -17,13 +18,14 @@ from segway_gateway.contract.models import (
     BluetoothKeyData,
     LocationData,
     StatusData,
+    VersionData,
 )
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.fleet import VehicleEntry
 from segway_gateway.gateway.routes.vendor import docs
 from segway_gateway.gateway.routes.vendor.call import Call, api_endpoint
 
-router = APIRouter(tags=["Query"])
+router = APIRouter()
 
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 
@@ -104,6 +106,21 @@ class _KeyReply(BaseModel):
     key: str
 
 
+async def version(call: Call) -> dict[str, Any]:
+    """Asks the vehicle for its firmware versions (a device round trip: 15301, 15302,
+    15303, and 15500 while it upgrades)."""
+    entry = await call.vehicle(call.query_iot_code())
+    reply = await call.command(entry, CommandName.GET_VERSION)
+    versions = _reply_as(_VersionReply, reply.data)
+    return _wire(VersionData(iot_code=entry.iot_code, **versions.model_dump()))
+
+
+class _VersionReply(BaseModel):
+    iot_version: str = Field(alias="iotVersion", min_length=1)
+    ecu_version: str | None = Field(default=None, alias="ecuVersion")
+    bms_version: str | None = Field(default=None, alias="bmsVersion")
+
+
 Parsed = TypeVar("Parsed", bound=BaseModel)
 
 
@@ -172,6 +189,7 @@ for path in (paths.STATUS, paths.STATUS_MEBIKE):
         path,
         api_endpoint(status),
         methods=["GET"],
+        tags=["Query"],
         summary="Current status",
         description="The vehicle's latest reported status; `online` is the live session.",
         responses=docs.envelope_of("StatusEnvelope", StatusData, _STATUS_EXAMPLE),
@@ -183,6 +201,7 @@ router.add_api_route(
     paths.LOCATION,
     api_endpoint(location, LOWER_SUCCESS_MSG),
     methods=["GET"],
+    tags=["Query"],
     summary="Current location",
     description="The latest fix; `realTimeLocation=true` asks the vehicle for a fresh one.",
     responses=docs.envelope_of("LocationEnvelope", LocationData, _LOCATION_EXAMPLE, "success"),
@@ -206,6 +225,7 @@ for path in (paths.BATTERY_INFO, paths.BATTERY_INFO_VEHICLE):
         path,
         api_endpoint(battery_info, LOWER_SUCCESS_MSG, res_id=True),
         methods=["GET"],
+        tags=["Query"],
         summary="Battery info",
         description="The envelope carries the op id as both `opId` and `resId`.",
         responses=docs.envelope_of(
@@ -219,6 +239,7 @@ router.add_api_route(
     paths.BLUETOOTH_KEY,
     api_endpoint(bluetooth_key, LOWER_SUCCESS_MSG),
     methods=["GET"],
+    tags=["Query"],
     summary="Bluetooth key",
     description="Asks the vehicle for its current bluetooth key.",
     responses=docs.envelope_of(
@@ -230,3 +251,26 @@ router.add_api_route(
     openapi_extra={**_IOT_ONLY, **docs.BEARER},
     operation_id="bluetoothKey",
 )
+
+_VERSION_EXAMPLE = _wire(
+    VersionData(
+        iot_code="861477038719116",
+        iot_version="2.3.5",
+        ecu_version="1.6.2",
+        bms_version="1.1.8",
+    )
+)
+for path in (paths.VERSION, paths.VERSION_V2):
+    router.add_api_route(
+        path,
+        api_endpoint(version),
+        methods=["GET"],
+        tags=["compatibility"],
+        summary="Firmware versions (beyond the document)",
+        description="Asks the vehicle for its firmware versions: IoT module, motor controller "
+        "(ECU), battery management system (BMS). 15500 while the firmware upgrades. "
+        "`vehicleCode` is accepted and ignored.",
+        responses=docs.envelope_of("VersionEnvelope", VersionData, _VERSION_EXAMPLE),
+        openapi_extra={**_IOT_ONLY, **docs.BEARER},
+        operation_id=f"version{'V2' if '/v2/' in path else ''}",
+    )
