@@ -35,12 +35,24 @@ def db(tmp_path: Path) -> str:
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_platform_add_list_and_a_refused_second_add(db: str) -> None:
-    assert ok(cli("platform", "add", PLATFORM, "--secret", "s1", db=db)) == (
+    assert ok(cli("platform", "add", PLATFORM, "--secret", "s1", "--allow-weak-secret", db=db)) == (
         f"platform {PLATFORM} added\n"
     )
-    ok(cli("platform", "add", EUROPE_PLATFORM, "--secret", "s2", "--push-url", PUSH_URL, db=db))
+    ok(
+        cli(
+            "platform",
+            "add",
+            EUROPE_PLATFORM,
+            "--secret",
+            "s2",
+            "--allow-weak-secret",
+            "--push-url",
+            PUSH_URL,
+            db=db,
+        )
+    )
     refused(
-        cli("platform", "add", PLATFORM, "--secret", "other", db=db),
+        cli("platform", "add", PLATFORM, "--secret", "other", "--allow-weak-secret", db=db),
         f"platform {PLATFORM} exists already",
     )
     assert lines(ok(cli("platform", "list", db=db))) == [

@@ -287,7 +287,7 @@ def lines(text: str) -> list[str]:
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_geofence_cli_adds_lists_refuses_and_removes(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    ok(cli("platform", "add", PLATFORM, "--secret", "s1", db=db))
+    ok(cli("platform", "add", PLATFORM, "--secret", "s1", "--allow-weak-secret", db=db))
     depot = tmp_path / "depot.geojson"
     depot.write_text(json.dumps(polygon(square(114.1, 22.6, 0.01))))
     assert ok(cli("geofence", "add", PLATFORM, "depot", str(depot), db=db)) == (

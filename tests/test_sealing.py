@@ -14,6 +14,7 @@ from tests.processes import cli, ok, refused
 
 KEY = b"k" * 32
 SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
+OLD, NEW = "old-secret-0123456789", "new-secret-0123456789"
 
 
 def test_a_sealed_secret_opens_for_its_platform_with_the_key() -> None:
@@ -69,17 +70,24 @@ def test_platform_add_keeps_the_secret_hashed_and_sealed_never_plain(tmp_path: P
 def test_platform_set_secret_replaces_hash_and_seal_together(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'gateway.db'}"
     key_file = str(tmp_path / "gateway.key")
-    ok(cli("platform", "add", "A20081", "--secret", "old", "--key-file", key_file, db=db_url))
+    ok(cli("platform", "add", "A20081", "--secret", OLD, "--key-file", key_file, db=db_url))
     printed = ok(
-        cli(
-            "platform", "set-secret", "A20081", "--secret", "new", "--key-file", key_file, db=db_url
-        )
+        cli("platform", "set-secret", "A20081", "--secret", NEW, "--key-file", key_file, db=db_url)
     )
     assert "secret replaced" in printed
     secret_hash, sealed = stored(db_url, "A20081")
-    assert verify_secret("new", secret_hash) and not verify_secret("old", secret_hash)
-    assert sealed is not None and unseal(load_key(Path(key_file)), "A20081", sealed) == "new"
+    assert verify_secret(NEW, secret_hash) and not verify_secret(OLD, secret_hash)
+    assert sealed is not None and unseal(load_key(Path(key_file)), "A20081", sealed) == NEW
     refused(
-        cli("platform", "set-secret", "A99999", "--secret", "x", "--key-file", key_file, db=db_url),
+        cli(
+            "platform",
+            "set-secret",
+            "A99999",
+            "--secret",
+            SECRET,
+            "--key-file",
+            key_file,
+            db=db_url,
+        ),
         "no platform A99999",
     )

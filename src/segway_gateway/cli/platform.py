@@ -42,22 +42,48 @@ secret_option = click.option(
     " (or env SEGWAY_PLATFORM_SECRET).",
 )
 
+MIN_SECRET_LENGTH = 16
+"""Shorter client secrets are refused unless --allow-weak-secret (docs/security.md)."""
+
+weak_secret_option = click.option(
+    "--allow-weak-secret",
+    is_flag=True,
+    help=f"Accept a secret shorter than {MIN_SECRET_LENGTH} characters (tests, demos).",
+)
+
+
+def check_secret(secret: str, allow_weak: bool) -> None:
+    """Refuse an empty secret, and one shorter than MIN_SECRET_LENGTH unless allowed."""
+    if not secret:
+        raise click.BadParameter("must not be empty", param_hint="--secret")
+    if len(secret) < MIN_SECRET_LENGTH and not allow_weak:
+        raise click.BadParameter(
+            f"is {len(secret)} characters long: use at least {MIN_SECRET_LENGTH}"
+            " (a random UUID has 36), or --allow-weak-secret",
+            param_hint="--secret",
+        )
+
 
 @platform.command("add")
 @click.argument("code", callback=platform_code_arg)
 @secret_option
+@weak_secret_option
 @click.option("--push-url", help="Base URL the four pushes go to (http or https).")
 @db_option
 @key_file_option
 @run_async
 async def platform_add(
-    code: str, secret: str, push_url: str | None, db_url: str, key_file: Path
+    code: str,
+    secret: str,
+    allow_weak_secret: bool,
+    push_url: str | None,
+    db_url: str,
+    key_file: Path,
 ) -> None:
     """Add a platform."""
     from segway_gateway.gateway.crypto import load_key
 
-    if not secret:
-        raise click.BadParameter("must not be empty", param_hint="--secret")
+    check_secret(secret, allow_weak_secret)
     if push_url is not None and not re.match(r"https?://[^\s/]+", push_url):
         raise click.BadParameter("use an http:// or https:// URL", param_hint="--push-url")
     if Region.of_platform(code) is None:
@@ -70,16 +96,18 @@ async def platform_add(
 @platform.command("set-secret")
 @click.argument("code")
 @secret_option
+@weak_secret_option
 @db_option
 @key_file_option
 @run_async
-async def platform_set_secret(code: str, secret: str, db_url: str, key_file: Path) -> None:
+async def platform_set_secret(
+    code: str, secret: str, allow_weak_secret: bool, db_url: str, key_file: Path
+) -> None:
     """Replace a platform's client_secret (its tokens stay valid until they expire)."""
     from segway_gateway.gateway.crypto import hash_secret, load_key
     from segway_gateway.gateway.sealing import seal
 
-    if not secret:
-        raise click.BadParameter("must not be empty", param_hint="--secret")
+    check_secret(secret, allow_weak_secret)
     sealed = seal(load_key(key_file), code, secret)
     await with_db(db_url, lambda db: db.platforms.set_secret(code, hash_secret(secret), sealed))
     click.echo(f"platform {code}: secret replaced")

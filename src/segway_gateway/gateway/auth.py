@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 from segway_gateway.clock import Clock
 from segway_gateway.contract.codes import Code
+from segway_gateway.contract.models import PLATFORM_CODE
 from segway_gateway.gateway import crypto
 from segway_gateway.gateway.config import MAX_TOKEN_TTL, MIN_TOKEN_TTL
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.store.platforms import PlatformRepo
 from segway_gateway.gateway.store.tokens import TokenRecord, TokenRepo
+from segway_gateway.gateway.throttle import LoginThrottle, run_suspect
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class TokenService:
         key: bytes,
         clock: Clock,
         ttl: int,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         if not MIN_TOKEN_TTL <= ttl <= MAX_TOKEN_TTL:
             raise ValueError(f"token lifetime must be {MIN_TOKEN_TTL} to {MAX_TOKEN_TTL} seconds")
@@ -55,16 +58,36 @@ class TokenService:
         self._key = key
         self._clock = clock
         self._ttl = ttl
+        self.throttle = throttle
+        """Counts failed token requests and refuses blocked ones; None: no throttling."""
         self._cache: OrderedDict[str, TokenRecord] = OrderedDict()
         self._verified: dict[tuple[str, str], bytes] = {}
         """(client id, stored hash) → keyed digest of the secret that matched it."""
 
-    async def issue(self, client_id: str, client_secret: str) -> IssuedToken:
-        platform = await self._platforms.get(client_id)
-        if platform is None or not await self._secret_matches(
-            client_id, client_secret, platform.secret_hash
+    async def issue(
+        self, client_id: str, client_secret: str, source: str | None = None
+    ) -> IssuedToken:
+        """A token for the platform, or InvalidClient. With a throttle and the request's
+        `source` address, failures are counted and a blocked address or (address, client
+        id) gets Throttled before anything is hashed (gateway/throttle.py)."""
+        throttle = self.throttle if source is not None else None
+        counted = client_id if PLATFORM_CODE.fullmatch(client_id) else None
+        had_failures = False
+        if throttle is not None and source is not None:
+            had_failures = await throttle.check(source, counted)
+        platform = None
+        if counted is not None and "\x00" not in client_secret:
+            platform = await self._platforms.get(client_id)
+        if platform is None:
+            if throttle is not None and source is not None:
+                await throttle.failed(source, counted)
+            raise InvalidClient(client_id)
+        if not await self._secret_matches(
+            client_id, client_secret, platform.secret_hash, source, had_failures
         ):
             raise InvalidClient(client_id)
+        if had_failures and throttle is not None and source is not None:
+            await throttle.succeeded(source, client_id)
         now = int(self._clock())
         newest = await self._tokens.newest(client_id)
         if newest is not None and newest.expires_at - now > OVERLAP_SECONDS:
@@ -79,13 +102,46 @@ class TokenService:
         await self._tokens.prune(now)
         return IssuedToken(token, self._ttl)
 
-    async def _secret_matches(self, client_id: str, secret: str, stored: str) -> bool:
-        """PBKDF2 the first time; then a keyed digest in memory, compared in constant time."""
+    async def _secret_matches(
+        self, client_id: str, secret: str, stored: str, source: str | None, suspect: bool
+    ) -> bool:
+        """PBKDF2 the first time; then a keyed digest in memory, compared in constant time.
+        With a throttle, a mismatch is counted before this returns, and PBKDF2 runs for one
+        request of an (address, client id) at a time: a request that waited its turn reads
+        the counters again, so it may raise Throttled instead of hashing. A `suspect` pair
+        (failures counted in its window) is hashed in a low-priority thread."""
         digest = hmac.new(self._key, secret.encode(), hashlib.sha256).digest()
         known = self._verified.get((client_id, stored))
+        throttle = self.throttle if source is not None else None
+        if throttle is None or source is None:
+            if known is not None:
+                return hmac.compare_digest(known, digest)
+            return await self._hash_matches(client_id, secret, stored, digest, suspect=False)
         if known is not None:
-            return hmac.compare_digest(known, digest)
-        if not await asyncio.to_thread(crypto.verify_secret, secret, stored):
+            if hmac.compare_digest(known, digest):
+                return True
+            await throttle.failed(source, client_id)
+            return False
+        async with throttle.turn(source, client_id) as waited:
+            if waited:
+                suspect = await throttle.check(source, client_id)
+                known = self._verified.get((client_id, stored))
+            if known is not None:
+                matches = hmac.compare_digest(known, digest)
+            else:
+                matches = await self._hash_matches(client_id, secret, stored, digest, suspect)
+            if not matches:
+                await throttle.failed(source, client_id)
+            return matches
+
+    async def _hash_matches(
+        self, client_id: str, secret: str, stored: str, digest: bytes, suspect: bool
+    ) -> bool:
+        if suspect:
+            matches = await run_suspect(crypto.verify_secret, secret, stored)
+        else:
+            matches = await asyncio.to_thread(crypto.verify_secret, secret, stored)
+        if not matches:
             return False
         self._verified[(client_id, stored)] = digest
         return True

@@ -23,6 +23,7 @@ from segway_gateway.gateway.geofences import GeofenceIndex, parse_zone
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.push.dispatcher import PushDispatcher
 from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.throttle import LoginThrottle
 from segway_gateway.sim.fleet import SimFleet
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,14 @@ class Gateway:
         self.clock = clock
         self.db = Database(config.db_url)
         key = load_key(config.key_file)
-        self.tokens = TokenService(self.db.tokens, self.db.platforms, key, clock, config.token_ttl)
+        self.tokens = TokenService(
+            self.db.tokens,
+            self.db.platforms,
+            key,
+            clock,
+            config.token_ttl,
+            throttle=LoginThrottle(self.db.login_failures, clock),
+        )
         self.guard = DeviceGuard(clock, config.vehicle_rate) if config.broker else None
         """What vehicles send over the broker passes it; in process, the vehicles are ours."""
         self.link, self._port = _device_link(config, key, clock, self.guard)

@@ -12,6 +12,7 @@ from sqlalchemy.pool import PoolResetState
 
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.geofences import GeofenceRepo
+from segway_gateway.gateway.store.login_failures import LoginFailureRepo
 from segway_gateway.gateway.store.outbox import OutboxRepo
 from segway_gateway.gateway.store.platforms import PlatformRepo
 from segway_gateway.gateway.store.sim import SimStateRepo
@@ -75,6 +76,7 @@ class Database:
         self.sim = SimStateRepo(self.engine)
         self.geofences = GeofenceRepo(self.engine)
         self.outbox = OutboxRepo(self.engine)
+        self.login_failures = LoginFailureRepo(self.engine, autocommit_reads=not self.is_sqlite)
 
     async def create_schema(self) -> None:
         """Create missing tables and add missing columns (idempotent)."""

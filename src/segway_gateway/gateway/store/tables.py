@@ -127,3 +127,18 @@ geofences = Table(
     PrimaryKeyConstraint("platform_code", "name"),
 )
 """No-parking zones: one GeoJSON Polygon or MultiPolygon each, unique per platform and name."""
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("source", String(255), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("window_end", BigInteger, nullable=False, index=True),
+    Column("blocked_until", BigInteger, nullable=False),
+    PrimaryKeyConstraint("source", "client_id"),
+)
+"""Failed token requests (gateway/throttle.py): one row per source address and client id,
+and one per address alone (`client_id` ''), each counting `failures` in a window that ends
+at `window_end` and refused until `blocked_until` (epoch ms; 0: not blocked). Shared by
+every instance on the database; rows whose window and block are over are deleted."""

@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from segway_gateway.contract import paths
-from segway_gateway.contract.models import PLATFORM_CODE, OAuthError, TokenResponse
+from segway_gateway.contract.models import OAuthError, TokenResponse
 from segway_gateway.gateway.auth import InvalidClient
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
+from segway_gateway.gateway.throttle import Throttled
 
 router = APIRouter(tags=["Auth"])
 log = logging.getLogger("segway_gateway.api")
@@ -27,6 +28,18 @@ _MAX_FORM_BYTES = 8 * 1024
 def _oauth_error(status: int, error: str, description: str) -> Response:
     body = {"error": error, "error_description": description}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _too_many_failures(retry_after: int) -> Response:
+    """HTTP 429, answered before any secret is hashed; after `Retry-After` s the pair
+    (and the address) may try again."""
+    response = _oauth_error(
+        429,
+        "slow_down",
+        f"Too many failed token requests from this address: retry after {retry_after} s",
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _basic_credentials(authorization: str | None) -> dict[str, str]:
@@ -61,12 +74,13 @@ async def token(request: Request) -> Response:
     if grant_type != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
     client_id, secret = params.get("client_id", ""), params.get("client_secret", "")
+    source = request.client.host if request.client is not None else ""
     try:
-        if not PLATFORM_CODE.fullmatch(client_id) or "\x00" in secret:
-            raise InvalidClient(client_id)
-        issued = await gateway.tokens.issue(client_id, secret)
+        issued = await gateway.tokens.issue(client_id, secret, source)
+    except Throttled as refused:
+        return _too_many_failures(refused.retry_after)
     except InvalidClient:
-        log.info("token refused for client %r", client_id)
+        log.info("token refused for client %r from %s", client_id, source)
         return _oauth_error(401, "invalid_client", "Bad client credentials")
     except Exception:
         log.exception("token request of %r failed", client_id)
@@ -88,6 +102,11 @@ router.add_api_route(
     responses={
         400: {"model": OAuthError, "description": "Missing or unsupported grant type"},
         401: {"model": OAuthError, "description": "Unknown client or wrong secret"},
+        429: {
+            "model": OAuthError,
+            "description": "Too many failed requests from this address (for this client id,"
+            " or for all): `slow_down`, with `Retry-After` in seconds",
+        },
     },
     openapi_extra={
         "requestBody": {
