@@ -5,7 +5,7 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint bench clean
+.PHONY: load install run test lint bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ lint: install
 
 bench: install
 	$(VENV)/bin/python -m bench
+
+load: install
+	$(VENV)/bin/pytest -n 0 -m load
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -125,6 +125,7 @@ async def normal_clients(base_url: str, seconds: float) -> tuple[list[float], in
     return latencies, failures
 
 
+@pytest.mark.load
 def test_a_thousand_unfinished_heads_near_the_descriptor_limit_starve_nobody(
     tmp_path: Path,
 ) -> None:
