@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
 from segway_gateway.contract.device import MAX_PAYLOAD_BYTES, QOS, DeviceStatus, Topic, topic
 from segway_gateway.contract.pushes import LocationPush, PushEvent, StatusPush
@@ -345,6 +346,7 @@ async def _others(broker_url: str, key: bytes) -> Others:
     return others
 
 
+@pytest.mark.load
 def test_a_vehicle_flooding_2000_bad_reports_does_not_silence_the_others(tmp_path: Path) -> None:
     with scene(tmp_path) as it:
         # the flooder's last valid report before the flood; the others' pushes flowing
