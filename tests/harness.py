@@ -127,6 +127,11 @@ class ThreadServer:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    @property
+    def thread_id(self) -> int | None:
+        """The server's thread: what its log records carry as `thread`."""
+        return self._thread.ident
+
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         await self._server.serve()
@@ -207,6 +212,7 @@ class RunningGateway:
         self._server = ThreadServer(self.app)
         self.port = self._server.port
         self.base_url = self._server.base_url
+        self.thread_id = lambda: self._server.thread_id
 
     def start(self) -> None:
         self._server.start()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,14 +143,6 @@ def test_after_a_broker_restart_no_report_is_pushed_again(cluster: Cluster) -> N
             eventually(locked, f"{iot_code} locked")
     marker = FLEET[-1]
     eventually(lambda: pending(cluster) == 0, "the pushes of the locks delivered")
-    settled = [len(cluster.pushed), time.monotonic()]
-
-    def no_push_for_2_s() -> bool:  # reports made at the locks may still be on their way
-        if len(cluster.pushed) != settled[0]:
-            settled[:] = [len(cluster.pushed), time.monotonic()]
-        return time.monotonic() - settled[1] >= 2.0 and pending(cluster) == 0
-
-    eventually(no_push_for_2_s, "the reports made at the locks pushed")
     before = len(cluster.pushed)
     cluster.broker.stop()
     cluster.broker.start()
@@ -167,8 +158,16 @@ def test_after_a_broker_restart_no_report_is_pushed_again(cluster: Cluster) -> N
         )
 
     eventually(marker_pushed, "the unlock's status push")
-    since = [p for p in cluster.pushed[before:] if p.iot_code != marker]
-    assert since == [], f"{len(since)} reports pushed again after the broker restart"
+    # a report the vehicle made around the restart (a QoS 1 message the dead broker had
+    # not acknowledged is sent again) is pushed now for the first time: not a repeat
+    earlier = {report_of(p) for p in cluster.pushed[:before]}
+    again = [p for p in cluster.pushed[before:] if report_of(p) in earlier]
+    assert again == [], f"{len(again)} reports pushed again after the broker restart"
+
+
+def report_of(push: PushEvent) -> str:
+    """What the vehicle reported, whatever eventId it was pushed under."""
+    return push.model_dump_json(exclude={"event_id"})
 
 
 def scalar(cluster: Cluster, query: str) -> int:

@@ -139,8 +139,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway
     yield from running(tmp_path_factory.mktemp("summary"), seed)
 
 
-def summaries(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == SUMMARY]
+def summaries(caplog: pytest.LogCaptureFixture, gateway: RunningGateway) -> list[str]:
+    """This gateway's summaries (others of this worker, e.g. the shared `server`, log
+    theirs on their own threads)."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == SUMMARY and r.thread == gateway.thread_id()
+    ]
 
 
 def advance_until_summary(
@@ -150,12 +156,12 @@ def advance_until_summary(
     summary's sleep may begin just after a jump, then the next jump ends it)."""
 
     def logged() -> bool:
-        if len(summaries(caplog)) >= count:
+        if len(summaries(caplog, gateway)) >= count:
             return True
         gateway.clock.advance(60)
         return False
 
-    eventually(logged, f"summary {count}", detail=lambda: "\n".join(summaries(caplog)))
+    eventually(logged, f"summary {count}", detail=lambda: "\n".join(summaries(caplog, gateway)))
 
 
 def test_the_summary_counts_a_minutes_calls_errors_and_token_requests(
@@ -178,7 +184,7 @@ def test_the_summary_counts_a_minutes_calls_errors_and_token_requests(
     )
     assert refused.status_code == 401
     advance_until_summary(gateway, caplog, 1)
-    (line,) = summaries(caplog)
+    (line,) = summaries(caplog, gateway)
     assert line.startswith("last 60 s: 6 API calls; 3 errors (15004 x2, 15102 x1); "), line
     assert "2 token requests (1 refused)" in line, line
     assert "pushes: 0 delivered, 0 to retry, 0 given up" in line, line
@@ -193,11 +199,11 @@ def test_the_summary_is_silent_when_nothing_happened(
     for _ in range(5):
         gateway.clock.advance(60)
         time.sleep(0.2)
-    assert summaries(caplog) == []
+    assert summaries(caplog, gateway) == []
     with api_client(gateway.base_url) as api:
         assert code_of(api.get(STATUS, params={"iotCode": VEHICLE})) == 0
     advance_until_summary(gateway, caplog, 1)
-    (line,) = summaries(caplog)
+    (line,) = summaries(caplog, gateway)
     assert line.startswith("last 60 s: 1 API calls; no errors; 1 token requests (0 refused)")
 
 
