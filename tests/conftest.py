@@ -12,8 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from segway_gateway.gateway import crypto
 from tests.harness import DOC_SECRET, RunningGateway, Seed, running
 from tests.processes import require_service
+
+TEST_PBKDF2_ITERATIONS = 1_000
+crypto.hash_secret.__defaults__ = (TEST_PBKDF2_ITERATIONS,)
+"""Secrets the tests seed in process are hashed with 1,000 PBKDF2 iterations, not
+600,000 (a stored hash names its count, and checking it costs the same): seeding and
+first logins took about 0.3 s each, hundreds of times. The CLI, in its own process,
+hashes at full cost, and the one test that times an attack on hashing restores it."""
 
 PLATFORM = "A20081"
 OTHER_PLATFORM = "A30001"
