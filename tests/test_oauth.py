@@ -66,6 +66,24 @@ def test_missing_grant_type_is_400_invalid_request(server: RunningGateway) -> No
     assert response.json()["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize("order", [("other-secret", DOC_SECRET), (DOC_SECRET, "other-secret")])
+@pytest.mark.parametrize("where", ["form", "query"])
+def test_a_parameter_given_twice_is_400_invalid_request_in_either_order(
+    server: RunningGateway, order: tuple[str, str], where: str
+) -> None:
+    """RFC 6749 3.2: a parameter is sent at most once; no value wins over the other."""
+    pairs = [(k, v) for k, v in FORM.items() if k != "client_secret"]
+    body = httpx.QueryParams([*pairs, *(("client_secret", secret) for secret in order)])
+    if where == "form":
+        form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+        response = post_token(server, content=str(body).encode(), headers=form_type)
+    else:
+        response = post_token(server, params=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "client_secret given more than once" in response.json()["error_description"]
+
+
 def test_http_basic_client_credentials_are_accepted(server: RunningGateway) -> None:
     basic = base64.b64encode(f"{PLATFORM}:{DOC_SECRET}".encode()).decode()
     response = post_token(

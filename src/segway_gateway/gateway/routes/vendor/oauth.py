@@ -42,6 +42,16 @@ def _too_many_failures(retry_after: int) -> Response:
     return response
 
 
+def _repeated(pairs: list[tuple[str, str]]) -> str | None:
+    """The first parameter name that comes twice, if any."""
+    seen: set[str] = set()
+    for name, _value in pairs:
+        if name in seen:
+            return name[:40]
+        seen.add(name)
+    return None
+
+
 def _basic_credentials(authorization: str | None) -> dict[str, str]:
     """client_id and client_secret from HTTP Basic auth (RFC 6749 section 2.3.1), if sent."""
     scheme, _, encoded = (authorization or "").partition(" ")
@@ -58,15 +68,19 @@ def _basic_credentials(authorization: str | None) -> dict[str, str]:
 
 async def token(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    params = dict(request.query_params)
     try:
         raw = await read_body(request, _MAX_FORM_BYTES)
     except BodyRefused as err:
         return _oauth_error(400, "invalid_request", str(err))
     try:
-        params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        form = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
     except (UnicodeDecodeError, ValueError):
         return _oauth_error(400, "invalid_request", "malformed form body")
+    for pairs in (request.query_params.multi_items(), form):
+        repeated = _repeated(pairs)
+        if repeated is not None:  # RFC 6749 3.2: a parameter is sent at most once
+            return _oauth_error(400, "invalid_request", f"{repeated} given more than once")
+    params = {**dict(request.query_params), **dict(form)}
     params = {**params, **_basic_credentials(request.headers.get("authorization"))}
     grant_type = params.get("grant_type")
     if grant_type is None:
