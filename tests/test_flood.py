@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
 from segway_gateway.contract.device import MAX_PAYLOAD_BYTES, QOS, DeviceStatus, Topic, topic
@@ -52,6 +51,7 @@ from tests.brokers import private_broker
 from tests.conftest import ADMIN_TOKEN, api_client
 from tests.harness import LOCATION, STATUS, RunningGateway, Seed, eventually, eventually_async
 from tests.harness import running as running_gateway
+from tests.test_hostile_devices import refused
 from tests.test_pushes import receiving, seed_with_pushes
 
 T = TypeVar("T")
@@ -285,17 +285,6 @@ def longest_silence(arrivals: list[float], start: float, end: float) -> float:
     """The longest time in [start, end] without an arrival."""
     edges = [start, *arrivals, end]
     return max(later - earlier for earlier, later in itertools.pairwise(edges))
-
-
-def refused(gateway: RunningGateway) -> dict[str, int]:
-    """The gateway's count of refused messages, by reason (admin API)."""
-    answer = httpx.get(
-        f"{gateway.base_url}/admin/v1/device-link",
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        timeout=30,
-    ).json()
-    counts: dict[str, int] = answer["messagesRefused"]
-    return counts
 
 
 @dataclass
