@@ -51,7 +51,7 @@ from tests.brokers import private_broker
 from tests.conftest import ADMIN_TOKEN, api_client
 from tests.harness import LOCATION, STATUS, RunningGateway, Seed, eventually, eventually_async
 from tests.harness import running as running_gateway
-from tests.test_hostile_devices import refused
+from tests.test_hostile_devices import FIX, refused
 from tests.test_pushes import receiving, seed_with_pushes
 
 T = TypeVar("T")
@@ -73,15 +73,6 @@ FLOOD = 2000
 VEHICLE_RATE = 10.0
 """`--vehicle-rate`, set explicitly: the flood runs into this bucket."""
 
-FIX: dict[str, Any] = {
-    "locationStatus": "valid",
-    "latitude": 22.5,
-    "longitude": 114.1,
-    "satelliteNumber": 9,
-    "hdop": 0.9,
-    "altitude": 12.0,
-    "gpsUtcTime": 1_790_000_000,
-}
 FLOOD_ODOMETER = 100_000
 """The flooder's valid status reports carry odometers from here on; its bad ones, values
 no valid report of it carries (so one that got through would show)."""
