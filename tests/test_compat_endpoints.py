@@ -128,9 +128,15 @@ def test_speed_mode_shows_in_the_status_at_once(
 def test_bad_input_is_15004_and_changes_nothing(
     server: RunningGateway, api: httpx.Client, vehicle: str, path: str, body: dict[str, Any]
 ) -> None:
-    before = state(server, vehicle)
+    before = commandable(state(server, vehicle))
     assert code_of(api.post(path, json={"iotCode": vehicle, **body})) == Code.PARAMETER_ERROR
-    assert state(server, vehicle).to_dict() == before.to_dict()
+    assert commandable(state(server, vehicle)) == before
+
+
+def commandable(vehicle_state: Any) -> dict[str, Any]:
+    """What these commands can change (battery and fix drift on their own meanwhile)."""
+    whole = vehicle_state.to_dict()
+    return {k: whole[k] for k in ("speed_mode", "settings", "head_light", "tail_light", "powered")}
 
 
 def test_speed_limits_are_settings_of_the_vehicle_and_the_store(
