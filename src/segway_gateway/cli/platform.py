@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from pathlib import Path
@@ -146,3 +147,56 @@ async def platform_set_push_policy(code: str, policy: str, db_url: str) -> None:
     default) or `durable` (10 more times over about 18 hours)."""
     await with_db(db_url, lambda db: db.platforms.set_push_policy(code, policy))
     click.echo(f"platform {code}: {policy} push policy")
+
+
+FOLLOWED = "running gateways apply it within 5 s"
+
+
+@platform.command("set-limits")
+@click.argument("code")
+@click.option(
+    "--rps",
+    required=True,
+    type=click.FloatRange(0.01, 1_000_000),
+    help="API calls per second the platform may make, over all gateways on the database.",
+)
+@click.option(
+    "--burst",
+    type=click.IntRange(1, 10_000_000),
+    help="Calls it may make at once after a quiet while [default: --rps, at least 1].",
+)
+@db_option
+@run_async
+async def platform_set_limits(code: str, rps: float, burst: int | None, db_url: str) -> None:
+    """Limit a platform's API calls; those above the limit answer 15990 at once."""
+    burst = burst if burst is not None else max(1, math.ceil(rps))
+    await with_db(db_url, lambda db: db.access.set_limit(code, rps, burst))
+    click.echo(f"platform {code}: at most {rps:g} calls/s, bursts of {burst} ({FOLLOWED})")
+
+
+@platform.command("clear-limits")
+@click.argument("code")
+@db_option
+@run_async
+async def platform_clear_limits(code: str, db_url: str) -> None:
+    """Remove a platform's rate limit."""
+    await with_db(db_url, lambda db: db.access.set_limit(code, None, None))
+    click.echo(f"platform {code}: no rate limit ({FOLLOWED})")
+
+
+def _suspension_command(name: str, suspended: bool, summary: str) -> None:
+    """`platform suspend` or `platform resume`."""
+
+    @platform.command(name, help=summary)
+    @click.argument("code")
+    @db_option
+    @run_async
+    async def command(code: str, db_url: str) -> None:
+        await with_db(db_url, lambda db: db.access.set_suspended(code, suspended))
+        click.echo(f"platform {code}: {name}{'ed' if suspended else 'd'} ({FOLLOWED})")
+
+
+_suspension_command(
+    "suspend", True, "Refuse every API call of a platform (15990), its tokens too, until resume."
+)
+_suspension_command("resume", False, "Let a suspended platform call again (with a new token).")

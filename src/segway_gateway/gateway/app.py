@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from segway_gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.periodic import every
-from segway_gateway.gateway.routes.admin import device_link, faults, geofences, pushes
+from segway_gateway.gateway.routes.admin import access, device_link, faults, geofences, pushes
 from segway_gateway.gateway.routes.ops import health
 from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
@@ -68,7 +68,7 @@ def create_app(
     app.add_middleware(edges.EnvelopeGuard, traffic=traffic)
     vendor, admin, ops = (
         (oauth, queries, commands),
-        (faults, geofences, device_link, pushes),
+        (faults, geofences, device_link, pushes, access),
         (health,),
     )
     for module in (*vendor, *admin, *ops):

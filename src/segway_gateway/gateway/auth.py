@@ -19,6 +19,7 @@ from segway_gateway.clock import Clock
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.models import PLATFORM_CODE
 from segway_gateway.gateway import crypto
+from segway_gateway.gateway.access import PlatformAccess, Suspended
 from segway_gateway.gateway.config import MAX_TOKEN_TTL, MIN_TOKEN_TTL
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.store.platforms import PlatformRepo
@@ -50,6 +51,7 @@ class TokenService:
         clock: Clock,
         ttl: int,
         throttle: LoginThrottle | None = None,
+        access: PlatformAccess | None = None,
     ) -> None:
         if not MIN_TOKEN_TTL <= ttl <= MAX_TOKEN_TTL:
             raise ValueError(f"token lifetime must be {MIN_TOKEN_TTL} to {MAX_TOKEN_TTL} seconds")
@@ -60,6 +62,8 @@ class TokenService:
         self._ttl = ttl
         self.throttle = throttle
         """Counts failed token requests and refuses blocked ones; None: no throttling."""
+        self._access = access
+        """Tells suspended platforms, which get no token; None: none is."""
         self._cache: OrderedDict[str, TokenRecord] = OrderedDict()
         self._verified: dict[tuple[str, str], bytes] = {}
         """(client id, stored hash) → keyed digest of the secret that matched it."""
@@ -67,7 +71,8 @@ class TokenService:
     async def issue(
         self, client_id: str, client_secret: str, source: str | None = None
     ) -> IssuedToken:
-        """A token for the platform, or InvalidClient. With a throttle and the request's
+        """A token for the platform; InvalidClient, or Suspended once the secret is known
+        right (a wrong one tells nothing of the platform). With a throttle and the request's
         `source` address, failures are counted and a blocked address or (address, client
         id) gets Throttled before anything is hashed (gateway/throttle.py)."""
         throttle = self.throttle if source is not None else None
@@ -88,6 +93,8 @@ class TokenService:
             raise InvalidClient(client_id)
         if had_failures and throttle is not None and source is not None:
             await throttle.succeeded(source, client_id)
+        if self._access is not None and self._access.is_suspended(client_id):
+            raise Suspended(client_id)
         now = int(self._clock())
         newest = await self._tokens.newest(client_id)
         if newest is not None and newest.expires_at - now > OVERLAP_SECONDS:

@@ -14,6 +14,7 @@ from segway_gateway.devicelink.mosquitto import GATEWAY_USER, gateway_password
 from segway_gateway.devicelink.mqtt_gateway import MqttLink
 from segway_gateway.devicelink.mqtt_session import Broker
 from segway_gateway.devicelink.mqtt_vehicle import MqttPort
+from segway_gateway.gateway.access import PlatformAccess
 from segway_gateway.gateway.auth import TokenService
 from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.crypto import load_key
@@ -40,6 +41,7 @@ class Gateway:
         self.clock = clock
         self.db = Database(config.db_url)
         key = load_key(config.key_file)
+        self.access = PlatformAccess(self.db.access, clock)
         self.tokens = TokenService(
             self.db.tokens,
             self.db.platforms,
@@ -47,6 +49,7 @@ class Gateway:
             clock,
             config.token_ttl,
             throttle=LoginThrottle(self.db.login_failures, clock),
+            access=self.access,
         )
         self.guard = DeviceGuard(clock, config.vehicle_rate) if config.broker else None
         """What vehicles send over the broker passes it; in process, the vehicles are ours."""
@@ -135,8 +138,10 @@ class Gateway:
             log.info("deleted %d delivered pushes older than %g days", pruned, days)
 
     async def _follow_platforms(self) -> None:
-        """Tokens of removed platforms go; pushes go where the platforms say now."""
+        """Tokens of removed platforms go; pushes go where the platforms say now; limits
+        and suspensions apply as the store holds them."""
         platforms = await self.db.platforms.list_all()
+        await self.access.follow()
         self.tokens.retain_platforms({p.code for p in platforms})
         self.fleet.ingest.push_targets = {p.code for p in platforms if p.push_url}
         self.pushes.forget_targets()

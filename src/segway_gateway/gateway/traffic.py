@@ -3,8 +3,9 @@
 With default flags the log carries no line per API call (`serve --access-log` adds
 one): instead, once a minute, one line counts the calls, the errors by code, the token
 requests and the pushes of that minute, and nothing when nothing happened. Answers worth
-a look of their own (an unknown path, a wrong method, an unexpected failure) are logged
-at most once a minute per kind, method and path, with how many more came meanwhile.
+a look of their own (an unknown path, a wrong method, an unexpected failure, a call
+refused for a suspension or a rate limit) are logged at most once a minute per kind,
+method and path, with how many more came meanwhile.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ MAX_KEYS = 1024
 choice, so beyond this (after forgetting the quiet ones) they share one key."""
 
 UNKNOWN_PATH, WRONG_METHOD, FAILURE = "unknown path", "wrong method", "unexpected failure"
+RESTRICTED = "restricted (15990)"
 
 
 Record = Callable[[Sequence[Outcome]], Coroutine[Any, Any, None]]

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import PoolResetState
 
+from segway_gateway.gateway.store.access_rules import AccessRuleRepo
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.geofences import GeofenceRepo
 from segway_gateway.gateway.store.login_failures import LoginFailureRepo
@@ -76,6 +77,7 @@ class Database:
         self.sim = SimStateRepo(self.engine)
         self.geofences = GeofenceRepo(self.engine)
         self.outbox = OutboxRepo(self.engine)
+        self.access = AccessRuleRepo(self.engine)
         self.login_failures = LoginFailureRepo(self.engine, autocommit_reads=not self.is_sqlite)
 
     async def create_schema(self) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
+    event,
 )
 
 metadata = MetaData()
@@ -142,3 +145,31 @@ login_failures = Table(
 and one per address alone (`client_id` ''), each counting `failures` in a window that ends
 at `window_end` and refused until `blocked_until` (epoch ms; 0: not blocked). Shared by
 every instance on the database; rows whose window and block are over are deleted."""
+
+access_rules = Table(
+    "access_rules",
+    metadata,
+    _platform_column(primary_key=True),
+    Column("rate", Float),
+    Column("burst", Integer),
+    Column("suspended", Boolean, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+)
+"""What a platform may call (gateway/access.py): at most `rate` calls per second with
+bursts of `burst` (NULL: no limit), and none while `suspended`. Written by the CLI and the
+admin API, read by every instance; a platform without a row has no limit."""
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    _platform_column(primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("granted", Integer, nullable=False),
+)
+"""The token bucket of each limited platform, shared by every instance on the database:
+`tokens` left at `at` (epoch ms), and what the last take `granted`. On PostgreSQL the
+table is unlogged: a bucket lost in a crash starts full again, and a take writes no WAL."""
+
+_UNLOGGED = DDL("ALTER TABLE rate_buckets SET UNLOGGED")  # type: ignore[no-untyped-call]
+event.listen(rate_buckets, "after_create", _UNLOGGED.execute_if(dialect="postgresql"))

@@ -35,7 +35,7 @@ from segway_gateway.gateway.fleet import VehicleEntry
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.vehicles import VehicleState
-from segway_gateway.gateway.traffic import FAILURE, Traffic
+from segway_gateway.gateway.traffic import FAILURE, RESTRICTED, Traffic
 
 log = logging.getLogger("segway_gateway.api")
 
@@ -112,11 +112,16 @@ def api_endpoint(
         try:
             platform = await gateway.tokens.authenticate(request.headers.get("authorization"))
             _check_region(gateway.config.region, platform)
+            await gateway.access.admit(platform)
             _check_query(request)
             data = await handler(Call(request, gateway, platform, op_id))
             body = envelope(Code.SUCCESS, op_id, data, msg, t=_now_ms(gateway), res_id=res_id)
         except ApiError as err:
             outcome, code = str(err), err.code
+            if code is Code.RESTRICTED:
+                traffic.refusal(
+                    RESTRICTED, request.method, request.scope["path"], platform, err.detail
+                )
             body = envelope(err.code, op_id, t=_now_ms(gateway), res_id=res_id)
         except Exception as exc:
             outcome, code = "15001", Code.SERVER_ERROR

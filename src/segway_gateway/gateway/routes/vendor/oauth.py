@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from segway_gateway.contract import paths
 from segway_gateway.contract.models import OAuthError, TokenResponse
+from segway_gateway.gateway.access import Suspended
 from segway_gateway.gateway.auth import InvalidClient
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
@@ -96,6 +97,9 @@ async def token(request: Request) -> Response:
     except InvalidClient:
         log.info("token refused for client %r from %s", client_id, source)
         return _oauth_error(401, "invalid_client", "Bad client credentials")
+    except Suspended:
+        log.info("token refused for client %r from %s: suspended", client_id, source)
+        return _oauth_error(400, "unauthorized_client", "The platform is suspended")
     except Exception:
         log.exception("token request of %r failed", client_id)
         return _oauth_error(500, "server_error", "The token could not be issued")
@@ -114,7 +118,11 @@ router.add_api_route(
     ),
     response_model=TokenResponse,
     responses={
-        400: {"model": OAuthError, "description": "Missing or unsupported grant type"},
+        400: {
+            "model": OAuthError,
+            "description": "Missing or unsupported grant type (`invalid_request`,"
+            " `unsupported_grant_type`), or a suspended platform (`unauthorized_client`)",
+        },
         401: {"model": OAuthError, "description": "Unknown client or wrong secret"},
         429: {
             "model": OAuthError,

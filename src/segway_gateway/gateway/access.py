@@ -1,0 +1,119 @@
+"""Which API calls a platform may make: none while suspended, and no more than its limit.
+
+The rules (store/access_rules.py) are written by `platform set-limits`, `suspend` and
+`resume` or by the admin API, and read by every instance on each look at the store (every
+5 s). A limited platform has one token bucket in the database for all instances together.
+Going to the database for each call would cost every call a write, so an instance takes a
+lease of up to a tenth of a second's worth of the rate at once, spends it from memory, and
+gives back with its next take what it has not spent within LEASE_SECONDS. A call that finds
+no token answers 15990 at once and uses up nothing; when the bucket was found empty the
+calls that follow are refused from memory until it can hold a token again, so a client
+hammering a limited platform costs the database one statement per token, not per call.
+
+The leases make the bound a little looser than one bucket's: over any interval the
+platform gets at most `burst + rate * interval` calls, plus the leases the instances held
+at its start (at most `rate / 10` each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from segway_gateway.clock import Clock
+from segway_gateway.contract.codes import Code
+from segway_gateway.gateway.errors import ApiError
+from segway_gateway.gateway.store.access_rules import AccessRule, AccessRuleRepo
+
+LEASE_SHARE = 0.1
+"""A lease holds at most this many seconds' worth of a platform's rate."""
+LEASE_SECONDS = 1.0
+"""Tokens of a lease not spent within this are given back with the next take."""
+
+
+class Suspended(Exception):
+    """The platform is suspended: no token, no call."""
+
+
+@dataclass
+class _Lease:
+    """This instance's tokens of one platform, taken from the shared bucket."""
+
+    tokens: int = 0
+    until: float = 0.0
+    """Monotonic time after which unspent tokens go back."""
+    empty_until: float = 0.0
+    """Monotonic time before which the bucket holds no whole token (it was read empty)."""
+    taking: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class PlatformAccess:
+    """The rules as this instance last read them, and its leases of the buckets."""
+
+    def __init__(self, repo: AccessRuleRepo, clock: Clock) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._rules: dict[str, AccessRule] = {}
+        self._leases: dict[str, _Lease] = {}
+
+    async def follow(self) -> None:
+        """Read the rules again (a changed limit starts with a new lease)."""
+        self.apply(await self._repo.rules())
+
+    def apply(self, rules: Iterable[AccessRule]) -> None:
+        old, self._rules = self._rules, {rule.platform_code: rule for rule in rules}
+        for code in list(self._leases):
+            if self._rules.get(code) != old.get(code):
+                del self._leases[code]
+
+    def rule(self, platform_code: str) -> AccessRule:
+        """The platform's rule as this instance applies it."""
+        return self._rules.get(platform_code) or AccessRule(platform_code)
+
+    def is_suspended(self, platform_code: str) -> bool:
+        return self.rule(platform_code).suspended
+
+    async def admit(self, platform_code: str) -> None:
+        """Return if the platform may make one more call now (spending a token if it is
+        limited); else 15990."""
+        rule = self._rules.get(platform_code)
+        if rule is None:
+            return
+        if rule.suspended:
+            raise ApiError(Code.RESTRICTED, f"platform {platform_code} is suspended")
+        if rule.rate is None or rule.burst is None:
+            return
+        lease = self._leases.get(platform_code)
+        if lease is None:
+            lease = self._leases[platform_code] = _Lease()
+        if self._spend(lease):
+            return
+        async with lease.taking:  # one take at a time: the calls behind it may spend it
+            if not self._spend(lease):
+                await self._take(platform_code, lease, rule.rate, rule.burst)
+
+    def _spend(self, lease: _Lease) -> bool:
+        """Spend a token of the lease if it has one; 15990 if the bucket is known empty."""
+        now = self._clock.monotonic()
+        if lease.tokens > 0 and now < lease.until:
+            lease.tokens -= 1
+            return True
+        if now < lease.empty_until:
+            raise _over_limit()
+        return False
+
+    async def _take(self, platform_code: str, lease: _Lease, rate: float, burst: int) -> None:
+        want = max(1, min(burst, int(rate * LEASE_SHARE)))
+        back, lease.tokens = lease.tokens, 0
+        now_ms = int(self._clock() * 1000)
+        grant = await self._repo.take(platform_code, want, back, rate, burst, now_ms)
+        now = self._clock.monotonic()
+        if grant.granted == 0:
+            lease.empty_until = now + (1.0 - grant.left) / rate
+            raise _over_limit()
+        lease.tokens, lease.until = grant.granted - 1, now + LEASE_SECONDS
+
+
+def _over_limit() -> ApiError:
+    return ApiError(Code.RESTRICTED, "the platform's rate limit is reached")
