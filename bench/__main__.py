@@ -8,7 +8,8 @@ per second, and their latency, vs a raw httpx loop posting the same pushes),
 sdk (status calls through the SDK's AsyncClient vs raw httpx, against the
 gateway and a canned server), instances (status queries and the unlock round
 trip with 1, 2 and 3 gateway instances behind round-robin on one PostgreSQL and
-one Mosquitto). No name runs them all; options go to the named
+one Mosquitto), limits (status queries with the platform's rate limit on, far above
+the load, vs without). No name runs them all; options go to the named
 benchmark (`python -m bench unlock --help`).
 """
 
@@ -21,6 +22,7 @@ from bench import (
     ingest,
     instances,
     push_delivery,
+    rate_limit_cost,
     sdk_throughput,
     status_throughput,
     unlock_latency,
@@ -34,6 +36,7 @@ BENCHMARKS = {
     "push": push_delivery.main,
     "sdk": sdk_throughput.main,
     "instances": instances.main,
+    "limits": rate_limit_cost.main,
 }
 
 

@@ -25,6 +25,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -50,11 +52,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
+def terminate(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _wait_for_status(base_url: str, token: str, timeout: float = 60.0) -> None:
+def wait_for_status(base_url: str, token: str, timeout: float = 60.0) -> None:
     """Until the demo vehicle has reported once (before that the query answers 'offline')."""
     started = time.monotonic()
     while True:
@@ -67,6 +69,49 @@ def _wait_for_status(base_url: str, token: str, timeout: float = 60.0) -> None:
         time.sleep(0.5)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One kind of run: wrk against `url` with `script`, after `prepare()`."""
+
+    name: str
+    url: str
+    script: Path
+    prepare: Callable[[], None] = lambda: None
+
+
+def alternate(
+    server: harness.Server,
+    wrk: str,
+    args: argparse.Namespace,
+    variants: list[Variant],
+    check: Callable[[], None],
+) -> list[list[float]]:
+    """`args.rounds` rounds, each running every variant once, in order; `check()` after
+    each round. The req/s of each run, per variant; the ratio of the last variant to the
+    first is printed per round."""
+    say(
+        f"measuring: {args.rounds} rounds x ({', '.join(v.name for v in variants)}),"
+        f" {args.duration:g} s each, wrk -t{args.threads} -c{args.connections}"
+    )
+    rates: list[list[float]] = [[] for _ in variants]
+    for n in range(1, args.rounds + 1):
+        for variant, measured in zip(variants, rates, strict=True):
+            variant.prepare()
+            cpu_before = server.cpu_seconds()
+            result = harness.run_wrk(
+                wrk, variant.url, variant.script, args.duration, args.connections, args.threads
+            )
+            cpu_after = server.cpu_seconds()
+            cpu = ""
+            if cpu_before is not None and cpu_after is not None:
+                cpu = f", server CPU {1e3 * (cpu_after - cpu_before) / result.requests:.2f} ms/req"
+            say(f"round {n}/{args.rounds} {variant.name:9s} {result.describe()}{cpu}")
+            measured.append(result.rps)
+        check()
+        say(f"round {n}/{args.rounds} ratio   {100 * rates[-1][-1] / rates[0][-1]:.1f} %")
+    return rates
+
+
 def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
     """Median req/s of (status, healthz)."""
     wrk = harness.ensure_wrk()
@@ -75,7 +120,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
         say("server: waiting for /healthz (first start may take a minute) ...")
         say(f"server: /healthz answers after {server.wait_healthy(args.startup_timeout):.1f} s")
         token = harness.get_token(server.base_url)
-        _wait_for_status(server.base_url, token)
+        wait_for_status(server.base_url, token)
         say("check: status query answers code 0 (before the runs)")
 
         healthz_url = f"{server.base_url}/healthz"
@@ -85,37 +130,20 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
             workdir / "status.lua", {"Authorization": f"bearer {token}"}
         )
 
-        def run(url: str, script: Path, seconds: float) -> harness.WrkResult:
-            return harness.run_wrk(wrk, url, script, seconds, args.connections, args.threads)
-
-        def measured(n: int, name: str, url: str, script: Path) -> float:
-            cpu_before = server.cpu_seconds()
-            result = run(url, script, args.duration)
-            cpu_after = server.cpu_seconds()
-            cpu = ""
-            if cpu_before is not None and cpu_after is not None:
-                cpu = f", server CPU {1e3 * (cpu_after - cpu_before) / result.requests:.2f} ms/req"
-            say(f"round {n}/{args.rounds} {name:7s} {result.describe()}{cpu}")
-            return result.rps
-
         if args.warmup > 0:
             say(f"warm-up: {args.warmup:g} s each of healthz and status")
-            run(healthz_url, plain, args.warmup)
-            run(status_url, authed, args.warmup)
+            harness.run_wrk(wrk, healthz_url, plain, args.warmup, args.connections, args.threads)
+            harness.run_wrk(wrk, status_url, authed, args.warmup, args.connections, args.threads)
             harness.check_status(server.base_url, token)
 
-        say(
-            f"measuring: {args.rounds} rounds x (healthz, status), {args.duration:g} s each,"
-            f" wrk -t{args.threads} -c{args.connections}"
-        )
-        healthz: list[float] = []
-        status: list[float] = []
         machine_before = harness.cpu_times()
-        for n in range(1, args.rounds + 1):
-            healthz.append(measured(n, "healthz", healthz_url, plain))
-            status.append(measured(n, "status", status_url, authed))
-            harness.check_status(server.base_url, token)
-            say(f"round {n}/{args.rounds} ratio   {100 * status[-1] / healthz[-1]:.1f} %")
+        healthz, status = alternate(
+            server,
+            wrk,
+            args,
+            [Variant("healthz", healthz_url, plain), Variant("status", status_url, authed)],
+            lambda: harness.check_status(server.base_url, token),
+        )
         steal = harness.steal_percent(machine_before, harness.cpu_times())
         harness.check_status(server.base_url, token)
         say("check: status query answers code 0 (after the runs)")
@@ -133,7 +161,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, terminate)
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="segway-bench-") as tmp:

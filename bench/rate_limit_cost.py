@@ -1,0 +1,135 @@
+"""Status query throughput with the platform's rate limit on, as a share of the same without.
+
+Measured: requests per second of authenticated status queries against one `segway-gateway
+serve --demo` process (as in `bench status`), in rounds that alternate between the demo
+platform without a limit and with one far above the load (`--rps`, default 50,000 calls/s,
+bursts as large), set and removed through the admin API between runs. With the limit on
+each call takes a token: from the instance's lease in memory, and from the database's
+bucket once per lease (gateway/access.py). Median of each kind; the server's log is read
+afterwards to make sure no call was refused (15990). Goal: >= 90 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench import harness, status_throughput
+from bench.harness import BenchError, say
+from bench.status_throughput import Variant
+
+GOAL_PERCENT = 90.0
+ADMIN_TOKEN = "bench-admin-token"
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench limits", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="unlimited/limited pairs (default 5)")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (8)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up (3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--rps", type=float, default=50_000, help="the limit (50000 calls/s)")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=180.0, help="seconds to wait for /healthz (180)"
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration <= 0 or args.connections < 1 or args.threads < 1:
+        parser.error("rounds, duration, connections and threads must be positive")
+    return args
+
+
+def _admin(base_url: str, method: str, path: str, body: Any = None) -> Any:
+    """Call the gateway's admin API; BenchError unless it answers 200."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{base_url}/admin/v1{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise BenchError(f"admin {method} {path}: {err}") from err
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
+    """Median req/s of (limited, unlimited)."""
+    wrk = harness.ensure_wrk()
+    env = {"SEGWAY_GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN}
+    limit = f"/platforms/{harness.DEMO_PLATFORM}/access/limit"
+    rps = args.rps
+    with harness.gateway_server(workdir, env=env) as server:
+        say(f"server: /healthz answers after {server.wait_healthy(args.startup_timeout):.1f} s")
+        token = harness.get_token(server.base_url)
+        status_throughput.wait_for_status(server.base_url, token)
+        status_url = f"{server.base_url}{harness.STATUS_PATH}?iotCode={harness.DEMO_VEHICLE}"
+        authed = harness.write_wrk_script(
+            workdir / "status.lua", {"Authorization": f"bearer {token}"}
+        )
+
+        def limited() -> None:
+            rule = _admin(server.base_url, "PUT", limit, {"rps": rps, "burst": int(rps)})
+            if rule.get("rps") != rps:
+                raise BenchError(f"the limit was not set: {rule}")
+
+        def unlimited() -> None:
+            _admin(server.base_url, "DELETE", limit)
+
+        if args.warmup > 0:
+            say(f"warm-up: {args.warmup:g} s of status, limited")
+            limited()
+            harness.run_wrk(wrk, status_url, authed, args.warmup, args.connections, args.threads)
+        free, capped = status_throughput.alternate(
+            server,
+            wrk,
+            args,
+            [
+                Variant("no limit", status_url, authed, unlimited),
+                Variant("limit", status_url, authed, limited),
+            ],
+            lambda: harness.check_status(server.base_url, token),
+        )
+        say(f"limit: {rps:g} calls/s, bursts of {int(rps)} (runs of 'limit')")
+    refused = [line for line in server.log_path.read_text().splitlines() if "15990" in line]
+    if refused:
+        raise BenchError(f"calls were refused with 15990, the limit is not far above: {refused[0]}")
+    say("check: no call answered 15990 (server log)")
+    return statistics.median(capped), statistics.median(free)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, status_throughput.terminate)
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="segway-bench-") as tmp:
+            capped, free = measure(args, Path(tmp))
+    except BenchError as err:
+        print(f"bench FAILED: {err}", file=sys.stderr, flush=True)
+        return 1
+    percent = 100.0 * capped / free
+    verdict = "met" if percent >= GOAL_PERCENT else "MISSED"
+    say(f"goal {verdict}; total time {time.monotonic() - started:.0f} s")
+    say(
+        f"status with a rate limit: {capped:.0f} req/s vs {free:.0f} req/s without"
+        f" = {percent:.1f} % (goal >= {GOAL_PERCENT:.0f} %)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
