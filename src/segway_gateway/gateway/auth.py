@@ -91,8 +91,6 @@ class TokenService:
             client_id, client_secret, platform.secret_hash, source, had_failures
         ):
             raise InvalidClient(client_id)
-        if had_failures and throttle is not None and source is not None:
-            await throttle.succeeded(source, client_id)
         if self._access is not None and self._access.is_suspended(client_id):
             raise Suspended(client_id)
         now = int(self._clock())
@@ -113,10 +111,12 @@ class TokenService:
         self, client_id: str, secret: str, stored: str, source: str | None, suspect: bool
     ) -> bool:
         """PBKDF2 the first time; then a keyed digest in memory, compared in constant time.
-        With a throttle, a mismatch is counted before this returns, and PBKDF2 runs for one
-        request of an (address, client id) at a time: a request that waited its turn reads
-        the counters again, so it may raise Throttled instead of hashing. A `suspect` pair
-        (failures counted in its window) is hashed in a low-priority thread."""
+        With a throttle, a secret is counted as a failure before it is hashed and forgotten
+        if it is right, so the attempt counted past the limit raises Throttled unhashed,
+        however many instances hash at once; PBKDF2 runs for one request of an (address,
+        client id) at a time on this instance (a request that waited its turn reads the
+        counters again); a `suspect` pair (failures counted in its window) is hashed in a
+        low-priority thread, and its failures are forgotten when its secret is right."""
         digest = hmac.new(self._key, secret.encode(), hashlib.sha256).digest()
         known = self._verified.get((client_id, stored))
         throttle = self.throttle if source is not None else None
@@ -125,21 +125,33 @@ class TokenService:
                 return hmac.compare_digest(known, digest)
             return await self._hash_matches(client_id, secret, stored, digest, suspect=False)
         if known is not None:
-            if hmac.compare_digest(known, digest):
-                return True
-            await throttle.failed(source, client_id)
-            return False
+            return await self._compare_counted(known, digest, client_id, source, suspect)
         async with throttle.turn(source, client_id) as waited:
-            if waited:
+            if waited:  # the counters may have moved, or the request before was right
                 suspect = await throttle.check(source, client_id)
                 known = self._verified.get((client_id, stored))
             if known is not None:
-                matches = hmac.compare_digest(known, digest)
+                return await self._compare_counted(known, digest, client_id, source, suspect)
+            await throttle.attempt(source, client_id)
+            matches = await self._hash_matches(client_id, secret, stored, digest, suspect)
+            if matches:
+                await throttle.succeeded(source, client_id)
             else:
-                matches = await self._hash_matches(client_id, secret, stored, digest, suspect)
-            if not matches:
-                await throttle.failed(source, client_id)
+                await throttle.failed(source, client_id, attempted=True)
             return matches
+
+    async def _compare_counted(
+        self, known: bytes, digest: bytes, client_id: str, source: str, suspect: bool
+    ) -> bool:
+        """Compare with the digest of the right secret; count a mismatch, and forget the
+        pair's failures on a match if it had some."""
+        assert self.throttle is not None
+        if hmac.compare_digest(known, digest):
+            if suspect:
+                await self.throttle.succeeded(source, client_id)
+            return True
+        await self.throttle.failed(source, client_id)
+        return False
 
     async def _hash_matches(
         self, client_id: str, secret: str, stored: str, digest: bytes, suspect: bool

@@ -9,12 +9,14 @@ answered 429 from one read of the counters, before any secret is hashed. A sourc
 address that reaches `ADDRESS_LIMIT` failures over all client ids is blocked alike, for
 every client id. docs/security.md tells the whole rule.
 
-On this instance PBKDF2 runs for one request of a pair at a time (`turn`): the requests
-that queue behind it read the counters again when their turn comes, so concurrent
-attempts cannot overshoot the limit by the number in flight, and one pair under attack
-keeps at most one thread hashing per instance. The PBKDF2 of a pair that has failed in
-its window runs in a low-priority thread (`run_suspect`), so an attack's hashing gives
-way to other platforms' first logins.
+A secret is counted as a failure before it is hashed (`attempt`) and the count is taken
+back when it is right, so attempts hashed at once on any number of instances are counted
+one by one and the one counted past the limit is refused unhashed: exactly `CLIENT_LIMIT`
+wrong secrets of a pair are hashed per window. On this instance PBKDF2 runs for one
+request of a pair at a time (`turn`), so one pair under attack keeps at most one thread
+hashing per instance. The PBKDF2 of a pair that has failed in its window runs in a
+low-priority thread (`run_suspect`), so an attack's hashing gives way to other
+platforms' first logins.
 """
 
 from __future__ import annotations
@@ -121,14 +123,30 @@ class LoginThrottle:
         self._refuse_if_blocked(source, client_id, now)
         return client_id is not None and any(row.client_id == client_id for row in rows)
 
-    async def failed(self, source: str, client_id: str | None) -> None:
-        """Count a refused request for the address and, with a client id, for the pair."""
-        now = self._now_ms()
+    async def attempt(self, source: str, client_id: str) -> None:
+        """Count a secret about to be hashed as a failure of the pair, before hashing it
+        (`succeeded` takes it back): attempts hashed at once, on one instance or several,
+        are counted one by one, and the one counted past the limit is refused here,
+        unhashed. Raise Throttled for it."""
+        await self._count(source, [(client_id, self._client_limit)])
+
+    async def failed(self, source: str, client_id: str | None, *, attempted: bool = False) -> None:
+        """Count a refused request for the address and, with a client id, for the pair
+        (unless its `attempt` counted it already). Raise Throttled if this one went past a
+        limit: another request, at once, reached it first."""
         limits = [(ADDRESS_ROW, self._address_limit)]
-        if client_id is not None:
+        if client_id is not None and not attempted:
             limits.append((client_id, self._client_limit))
+        await self._count(source, limits)
+        if self._clock.monotonic() >= self._next_prune:
+            self._next_prune = self._clock.monotonic() + PRUNE_EVERY
+            await self._failures.prune(self._now_ms())
+
+    async def _count(self, source: str, limits: list[tuple[str, int]]) -> None:
+        now = self._now_ms()
         rows = await self._failures.record(source, limits, now, self._window_ms, self._lockout_ms)
         self._note(source, rows)
+        limit_of = dict(limits)
         for row in rows:
             if row.blocked_until == now + self._lockout_ms:
                 whom = f"client {row.client_id!r} from" if row.client_id else "every client from"
@@ -139,9 +157,10 @@ class LoginThrottle:
                     self._lockout_ms // 1000,
                     row.failures,
                 )
-        if self._clock.monotonic() >= self._next_prune:
-            self._next_prune = self._clock.monotonic() + PRUNE_EVERY
-            await self._failures.prune(now)
+        over = [row for row in rows if row.failures > limit_of[row.client_id]]
+        if over:
+            until = max(row.blocked_until for row in over)
+            raise Throttled(max(1, math.ceil((until - now) / 1000)))
 
     async def succeeded(self, source: str, client_id: str) -> None:
         """Forget the pair's failures: its secret was right (the address keeps its own)."""
