@@ -36,7 +36,7 @@ from tests.conftest import (
     fresh_postgres,
 )
 from tests.harness import DOC_SECRET, RunningGateway, Seed, code_of, eventually, running
-from tests.processes import cli, ok, refused
+from tests.processes import cli, ok, refused, serving
 
 VEHICLE = "861477038710001"
 OTHER_VEHICLE = "861477038710002"
@@ -44,6 +44,8 @@ SEED = Seed(
     platforms={PLATFORM: DOC_SECRET, OTHER_PLATFORM: OTHER_SECRET},
     vehicles={VEHICLE: (PLATFORM, True), OTHER_VEHICLE: (OTHER_PLATFORM, True)},
 )
+DEMO_VEHICLE = "861477038719116"
+"""One of the vehicles `serve --demo` adds to PLATFORM."""
 RESTRICTED = 15990
 HAMMER_SECONDS = 3.0
 HAMMER_CLIENTS = 4
@@ -240,6 +242,32 @@ def test_the_admin_api_sets_limits_and_suspends(
         assert unknown.json() == {"error": "no platform Z99999"}
         assert admin.get("/platforms/Z99999/access").status_code == 404
         assert httpx.get(f"{first.base_url}/admin/v1{access}").status_code == 401
+
+
+FOLLOWED_WITHIN = 10.0
+"""Seconds a running gateway may take to apply a change the CLI made (issue 13)."""
+
+
+def test_a_running_serve_process_follows_the_cli_within_10_s(tmp_path: Path) -> None:
+    """Real time, a real `serve` process: suspend, then resume, with the CLI while it
+    serves; each takes effect within 10 s (the gateway looks every 5 s)."""
+    db_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    with serving(db_url, tmp_path, "--demo") as server, api_client(server.base_url) as api:
+        assert code_of(status(api, DEMO_VEHICLE)) == 0
+        ok(cli("platform", "suspend", PLATFORM, db=db_url, cwd=tmp_path))
+        eventually(
+            lambda: code_of(status(api, DEMO_VEHICLE)) == RESTRICTED,
+            "the suspension applied",
+            FOLLOWED_WITHIN,
+        )
+        ok(cli("platform", "resume", PLATFORM, db=db_url, cwd=tmp_path))
+        eventually(
+            lambda: token_request(server.base_url, PLATFORM, DOC_SECRET).status_code == 200,
+            "the resumption applied",
+            FOLLOWED_WITHIN,
+        )
+        with api_client(server.base_url) as fresh:
+            assert code_of(status(fresh, DEMO_VEHICLE)) == 0
 
 
 def test_cli_refuses_what_it_cannot_apply(tmp_path: Path) -> None:
