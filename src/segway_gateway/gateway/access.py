@@ -4,8 +4,9 @@ The rules (store/access_rules.py) are written by `platform set-limits`, `suspend
 `resume` or by the admin API, and read by every instance on each look at the store (every
 5 s). A limited platform has one token bucket in the database for all instances together.
 Going to the database for each call would cost every call a write, so an instance takes a
-lease of up to a tenth of a second's worth of the rate at once, spends it from memory, and
-gives back with its next take what it has not spent within LEASE_SECONDS. A call that finds
+lease of up to a tenth of a second's worth of the rate at once, spends it from memory,
+takes the next one beside the calls once half is spent (so calls do not wait for the
+database), and gives back with its next take what it has not spent within LEASE_SECONDS. A call that finds
 no token answers 15990 at once and uses up nothing; when the bucket was found empty the
 calls that follow are refused from memory until it can hold a token again, so a client
 hammering a limited platform costs the database one statement per token, not per call.
@@ -18,6 +19,7 @@ at its start (at most `rate / 10` each).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +27,8 @@ from segway_gateway.clock import Clock
 from segway_gateway.contract.codes import Code
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.store.access_rules import AccessRule, AccessRuleRepo
+
+log = logging.getLogger(__name__)
 
 LEASE_SHARE = 0.1
 """A lease holds at most this many seconds' worth of a platform's rate."""
@@ -46,6 +50,7 @@ class _Lease:
     empty_until: float = 0.0
     """Monotonic time before which the bucket holds no whole token (it was read empty)."""
     taking: asyncio.Lock = field(default_factory=asyncio.Lock)
+    topping_up: asyncio.Task[None] | None = None
 
 
 class PlatformAccess:
@@ -88,10 +93,11 @@ class PlatformAccess:
         if lease is None:
             lease = self._leases[platform_code] = _Lease()
         if self._spend(lease):
+            self._top_up_early(platform_code, lease, rule.rate, rule.burst)
             return
         async with lease.taking:  # one take at a time: the calls behind it may spend it
             if not self._spend(lease):
-                await self._take(platform_code, lease, rule.rate, rule.burst)
+                await self._take(platform_code, lease, rule.rate, rule.burst, for_call=True)
 
     def _spend(self, lease: _Lease) -> bool:
         """Spend a token of the lease if it has one; 15990 if the bucket is known empty."""
@@ -103,16 +109,46 @@ class PlatformAccess:
             raise _over_limit()
         return False
 
-    async def _take(self, platform_code: str, lease: _Lease, rate: float, burst: int) -> None:
-        want = max(1, min(burst, int(rate * LEASE_SHARE)))
-        back, lease.tokens = lease.tokens, 0
+    def _top_up_early(self, platform_code: str, lease: _Lease, rate: float, burst: int) -> None:
+        """With less than half a lease left, take the next one beside the calls, so that
+        they do not wait for it (leases of one token are taken when needed)."""
+        want = _lease_size(rate, burst)
+        if want > 1 and lease.tokens < want // 2 and not lease.taking.locked():
+            lease.topping_up = asyncio.create_task(
+                self._top_up(platform_code, lease, rate, burst), name="rate-limit lease"
+            )
+
+    async def _top_up(self, platform_code: str, lease: _Lease, rate: float, burst: int) -> None:
+        async with lease.taking:
+            try:
+                await self._take(platform_code, lease, rate, burst, for_call=False)
+            except Exception as exc:  # the calls take it themselves when the lease runs out
+                log.debug("topping up the lease of %s failed: %r", platform_code, exc)
+
+    async def _take(
+        self, platform_code: str, lease: _Lease, rate: float, burst: int, *, for_call: bool
+    ) -> None:
+        """Take a lease's worth from the bucket (giving back the tokens whose time is
+        over); `for_call`: one of them is spent on the call waiting, or 15990."""
+        now = self._clock.monotonic()
+        back = lease.tokens if now >= lease.until else 0
+        held = lease.tokens - back
+        lease.tokens = held
         now_ms = int(self._clock() * 1000)
+        want = _lease_size(rate, burst)
         grant = await self._repo.take(platform_code, want, back, rate, burst, now_ms)
         now = self._clock.monotonic()
         if grant.granted == 0:
             lease.empty_until = now + (1.0 - grant.left) / rate
-            raise _over_limit()
-        lease.tokens, lease.until = grant.granted - 1, now + LEASE_SECONDS
+            if for_call:
+                raise _over_limit()
+            return
+        lease.tokens += grant.granted - (1 if for_call else 0)
+        lease.until = now + LEASE_SECONDS
+
+
+def _lease_size(rate: float, burst: int) -> int:
+    return max(1, min(burst, int(rate * LEASE_SHARE)))
 
 
 def _over_limit() -> ApiError:
