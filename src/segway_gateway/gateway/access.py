@@ -6,10 +6,11 @@ The rules (store/access_rules.py) are written by `platform set-limits`, `suspend
 Going to the database for each call would cost every call a write, so an instance takes a
 lease of up to a tenth of a second's worth of the rate at once, spends it from memory,
 takes the next one beside the calls once half is spent (so calls do not wait for the
-database), and gives back with its next take what it has not spent within LEASE_SECONDS. A call that finds
-no token answers 15990 at once and uses up nothing; when the bucket was found empty the
-calls that follow are refused from memory until it can hold a token again, so a client
-hammering a limited platform costs the database one statement per token, not per call.
+database), and gives back with its next take what it has not spent within LEASE_SECONDS.
+A call that finds no token answers 15990 at once and uses up nothing; when the bucket was
+found empty the calls that follow are refused from memory until it can hold a token
+again, so a client hammering a limited platform costs the database one statement per
+token, not per call.
 
 The leases make the bound a little looser than one bucket's: over any interval the
 platform gets at most `burst + rate * interval` calls, plus the leases the instances held
