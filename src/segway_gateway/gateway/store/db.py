@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import PoolResetState
 
 from segway_gateway.gateway.store.access_rules import AccessRuleRepo
-from segway_gateway.gateway.store.engine import Engine
+from segway_gateway.gateway.store.engine import Engine, json_text
 from segway_gateway.gateway.store.geofences import GeofenceRepo
 from segway_gateway.gateway.store.login_failures import LoginFailureRepo
 from segway_gateway.gateway.store.outbox import OutboxRepo
@@ -65,7 +66,9 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        options = {"pool_reset_on_return": None} if self.is_sqlite else {}
+        options: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": orjson.loads}
+        if self.is_sqlite:
+            options["pool_reset_on_return"] = None
         engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _enable_sqlite_wal)

@@ -19,10 +19,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
     import aiosqlite
+
+
+def json_text(value: Any) -> str:
+    """How the store writes a JSON column: orjson, compact (SQLAlchemy's JSON type is
+    given it too, `db.py`); measured 4 to 6 times faster than `json.dumps` on a status."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Engine:
@@ -68,6 +75,6 @@ async def sqlite_driver(conn: AsyncConnection) -> aiosqlite.Connection:
     """aiosqlite's own connection under a SQLAlchemy one, in its transaction: a statement
     sent to it takes one trip to aiosqlite's thread, where SQLAlchemy's execute takes
     three (cursor, execute, close) and about 0.3 ms of CPU more. For the writes a reply
-    or an answer waits for; JSON goes as SQLAlchemy writes it (`json.dumps`)."""
+    or an answer waits for; JSON goes as SQLAlchemy writes it (`json_text`)."""
     raw = await conn.get_raw_connection()
     return cast("aiosqlite.Connection", raw.driver_connection)

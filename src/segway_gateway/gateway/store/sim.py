@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
-from segway_gateway.gateway.store.engine import Engine, sqlite_driver
+from segway_gateway.gateway.store.engine import Engine, json_text, sqlite_driver
 from segway_gateway.gateway.store.tables import sim_vehicles
 
-_SQLITE_UPSERT = (  # JSON as SQLAlchemy writes it (json.dumps), so `load` reads it back
+_SQLITE_UPSERT = (  # JSON as SQLAlchemy writes it (json_text), so `load` reads it back
     "INSERT INTO sim_vehicles (iot_code, state) VALUES (?, ?)"
     " ON CONFLICT (iot_code) DO UPDATE SET state = excluded.state"
 )
@@ -41,7 +40,7 @@ class SimStateRepo:
         async with self._engine.begin() as conn:
             if conn.dialect.name == "sqlite":
                 driver = await sqlite_driver(conn)
-                rows = [(iot_code, json.dumps(state)) for iot_code, state in states.items()]
+                rows = [(iot_code, json_text(state)) for iot_code, state in states.items()]
                 await driver.executemany(_SQLITE_UPSERT, rows)
             else:
                 upsert = postgresql.insert(sim_vehicles)
