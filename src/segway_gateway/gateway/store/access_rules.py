@@ -7,16 +7,16 @@ instance takes several at once (`take`) and gives back those it did not use.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, delete, func, select
+from sqlalchemy import Integer, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.errors import NotFound
-from segway_gateway.gateway.store.tables import access_rules, platforms, rate_buckets
+from segway_gateway.gateway.store.tables import platforms, rate_buckets
 
 
 @dataclass(frozen=True)
@@ -46,59 +46,37 @@ class AccessRuleRepo:
         self._engine = engine
 
     async def rules(self) -> list[AccessRule]:
-        """The rules of the platforms that have one."""
-        t = access_rules.c
+        """The rules of the platforms that are limited or suspended."""
+        t = platforms.c
+        query = select(t.code, t.rate, t.burst, t.suspended).where(
+            or_(t.rate.is_not(None), t.suspended.is_(True))
+        )
         async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                select(t.platform_code, t.rate, t.burst, t.suspended).order_by(t.platform_code)
-            )
-            return [AccessRule(*row) for row in rows]
+            rows = await conn.execute(query.order_by(t.code))
+            return [_rule(*row) for row in rows]
 
     async def rule(self, code: str) -> AccessRule:
-        """The platform's rule (no row: no limit, not suspended), or NotFound."""
+        """The platform's rule, or NotFound."""
+        t = platforms.c
+        query = select(t.code, t.rate, t.burst, t.suspended).where(t.code == code)
         async with self._engine.connect() as conn:
-            if await conn.scalar(select(platforms.c.code).where(platforms.c.code == code)) is None:
-                raise NotFound(f"no platform {code}")
-            t = access_rules.c
-            query = select(t.platform_code, t.rate, t.burst, t.suspended)
-            row = (await conn.execute(query.where(t.platform_code == code))).first()
-        return AccessRule(code) if row is None else AccessRule(*row)
+            row = (await conn.execute(query)).first()
+        if row is None:
+            raise NotFound(f"no platform {code}")
+        return _rule(*row)
 
     async def set_limit(self, code: str, rate: float | None, burst: int | None) -> AccessRule:
         """Limit the platform to `rate` calls/s with bursts of `burst` (None: no limit). Its
         bucket starts again, full."""
-        return await self._change(code, rate=rate, burst=burst)
+        async with self._engine.begin() as conn:
+            await _update(conn, code, rate=rate, burst=burst)
+            await conn.execute(delete(rate_buckets).where(rate_buckets.c.platform_code == code))
+        return await self.rule(code)
 
     async def set_suspended(self, code: str, suspended: bool) -> AccessRule:
-        return await self._change(code, suspended=suspended)
-
-    async def _change(self, code: str, **values: Any) -> AccessRule:
-        """Write part of the platform's rule (the rest as it was), in one transaction."""
         async with self._engine.begin() as conn:
-            if await conn.scalar(select(platforms.c.code).where(platforms.c.code == code)) is None:
-                raise NotFound(f"no platform {code}")
-            t = access_rules.c
-            old = (
-                await conn.execute(
-                    select(t.rate, t.burst, t.suspended).where(t.platform_code == code)
-                )
-            ).first()
-            rule: dict[str, Any] = {"rate": None, "burst": None, "suspended": False}
-            if old is not None:
-                rule.update(old._mapping)
-            rule.update(values)
-            insert = _insert(conn.dialect.name)
-            await conn.execute(
-                insert(access_rules)
-                .values(platform_code=code, changed_at=_now_ms(), **rule)
-                .on_conflict_do_update(
-                    index_elements=[t.platform_code],
-                    set_={**rule, "changed_at": _now_ms()},
-                )
-            )
-            if "rate" in values:
-                await conn.execute(delete(rate_buckets).where(rate_buckets.c.platform_code == code))
-        return AccessRule(code, **rule)
+            await _update(conn, code, suspended=suspended)
+        return await self.rule(code)
 
     async def take(
         self, code: str, want: int, back: int, rate: float, burst: int, now: int
@@ -133,10 +111,16 @@ class AccessRuleRepo:
         return Grant(int(row.granted), float(row.tokens))
 
 
+def _rule(code: str, rate: float | None, burst: int | None, suspended: bool | None) -> AccessRule:
+    return AccessRule(code, rate, burst, bool(suspended))
+
+
+async def _update(conn: AsyncConnection, code: str, **values: Any) -> None:
+    result = await conn.execute(update(platforms).where(platforms.c.code == code).values(**values))
+    if result.rowcount == 0:
+        raise NotFound(f"no platform {code}")
+
+
 def _insert(dialect: str) -> Any:
     """The dialect's INSERT, which has ON CONFLICT."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -22,6 +22,12 @@ class Platform:
     created_at: int
 
 
+_PLATFORM = select(
+    platforms.c.code, platforms.c.secret_hash, platforms.c.push_url, platforms.c.created_at
+)
+"""A `Platform`'s columns (what it may call is store/access_rules.py's)."""
+
+
 class PlatformRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -85,12 +91,12 @@ class PlatformRepo:
 
     async def get(self, code: str) -> Platform | None:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(select(platforms).where(platforms.c.code == code))).first()
+            row = (await conn.execute(_PLATFORM.where(platforms.c.code == code))).first()
         return None if row is None else Platform(**row._mapping)
 
     async def list_all(self) -> list[Platform]:
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(platforms).order_by(platforms.c.code))
+            rows = await conn.execute(_PLATFORM.order_by(platforms.c.code))
             return [Platform(**row._mapping) for row in rows]
 
     async def remove(self, code: str) -> None:

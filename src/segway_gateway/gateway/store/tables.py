@@ -37,7 +37,12 @@ platforms = Table(
     Column("secret_hash", String(255), nullable=False),
     Column("push_url", String(2048)),
     Column("created_at", BigInteger, nullable=False),
+    Column("rate", Float),
+    Column("burst", Integer),
+    Column("suspended", Boolean),
 )
+"""`rate`, `burst`: the platform may make at most `rate` API calls a second in bursts of
+`burst` (NULL: no limit); `suspended`: it may make none (NULL: not). gateway/access.py."""
 
 vehicles = Table(
     "vehicles",
@@ -145,19 +150,6 @@ login_failures = Table(
 and one per address alone (`client_id` ''), each counting `failures` in a window that ends
 at `window_end` and refused until `blocked_until` (epoch ms; 0: not blocked). Shared by
 every instance on the database; rows whose window and block are over are deleted."""
-
-access_rules = Table(
-    "access_rules",
-    metadata,
-    _platform_column(primary_key=True),
-    Column("rate", Float),
-    Column("burst", Integer),
-    Column("suspended", Boolean, nullable=False),
-    Column("changed_at", BigInteger, nullable=False),
-)
-"""What a platform may call (gateway/access.py): at most `rate` calls per second with
-bursts of `burst` (NULL: no limit), and none while `suspended`. Written by the CLI and the
-admin API, read by every instance; a platform without a row has no limit."""
 
 rate_buckets = Table(
     "rate_buckets",
