@@ -40,7 +40,7 @@ def report(iot_code: str, status: DeviceStatus) -> Report:
 
 async def seeded(db_url: str) -> Database:
     db = Database(db_url)
-    await db.create_schema()
+    await db.prepare()
     await db.platforms.add(Platform(PLATFORM, hash_secret("s"), "http://127.0.0.1:9", 0))
     await db.vehicles.add(*(Vehicle(code, PLATFORM, True, 0) for code in VEHICLES))
     return db

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from segway_gateway.cli import client
+from segway_gateway.cli.db import db
 from segway_gateway.cli.geofence import geofence
 from segway_gateway.cli.mqtt import mqtt
 from segway_gateway.cli.platform import platform
@@ -24,5 +25,5 @@ def main() -> None:
     """segway-gateway: the Segway fleet IoT API (e-bike C80): served, simulated, called."""
 
 
-for command in (serve, platform, vehicle, geofence, sim, mqtt, push, *client.COMMANDS):
+for command in (serve, db, platform, vehicle, geofence, sim, mqtt, push, *client.COMMANDS):
     main.add_command(command)

@@ -96,11 +96,22 @@ def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 
 
 async def with_db(db_url: str, action: Callable[[Any], Awaitable[R]]) -> R:
-    """Run `action` with an open database."""
+    """Run `action` with an open database, its schema brought up to what this code needs."""
     from segway_gateway.gateway.store.db import Database
 
     async with Database(db_url) as db:
         return await action(db)
+
+
+async def with_db_unprepared(db_url: str, action: Callable[[Any], Awaitable[R]]) -> R:
+    """Run `action` with an open database whose schema nothing has touched."""
+    from segway_gateway.gateway.store.db import Database
+
+    db = Database(db_url)
+    try:
+        return await action(db)
+    finally:
+        await db.close()
 
 
 def platform_code_arg(_ctx: click.Context, _param: click.Parameter, value: str) -> str:

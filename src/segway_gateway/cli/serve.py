@@ -20,6 +20,7 @@ from segway_gateway.cli.common import (
     run_async,
     seed_option,
     speedup_option,
+    with_db_unprepared,
 )
 from segway_gateway.cli.demo import print_banner, seed_demo
 from segway_gateway.contract.regions import Region
@@ -133,6 +134,13 @@ PREFLIGHT_SECONDS = 5.0
     envvar="SEGWAY_GATEWAY_ACCESS_LOG",
     help="Log a line per API call (op id, platform, method, path, result, time) at info.",
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    envvar="SEGWAY_GATEWAY_NO_MIGRATE",
+    help="Do not upgrade the database's schema on start; refuse to start if it is behind "
+    "(then run `segway-gateway db upgrade`).",
+)
 def serve(
     host: str,
     port: int,
@@ -155,6 +163,7 @@ def serve(
     head_timeout: float,
     trusted_proxies: str | None,
     access_log: bool,
+    no_migrate: bool,
 ) -> None:
     """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
     import uvicorn
@@ -170,6 +179,7 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per push sent otherwise
+    run_async(prepare_schema)(db_url, not no_migrate)
     if demo:
         run_async(seed_demo)(db_url, key_file, f"http://{host}:{port}{demo_receiver.PREFIX}")
     config = GatewayConfig(
@@ -190,6 +200,7 @@ def serve(
         seed=seed,
         city=city,
         access_log=access_log,
+        migrate=not no_migrate,
         head_timeout=head_timeout,
         trusted_proxies=trusted_proxies,
     )
@@ -206,6 +217,14 @@ def serve(
         proxy_headers=trusted_proxies is not None,
         forwarded_allow_ips=trusted_proxies,
     )
+
+
+async def prepare_schema(db_url: str, migrate: bool) -> None:
+    """Upgrade the schema before serving (or check it, without `migrate`), saying what was
+    applied; a schema that is behind is one clean error line."""
+    applied = await with_db_unprepared(db_url, lambda db: db.prepare(migrate))
+    for revision in applied:
+        click.echo(f"schema upgraded to {revision.id}: {revision.summary}", err=True)
 
 
 def _valid_gateway_id(name: str) -> str:

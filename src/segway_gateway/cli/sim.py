@@ -180,7 +180,6 @@ def sim_run(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with Database(db_url) as db:
-            await db.create_schema()
             await run_fleet(
                 address,
                 key,

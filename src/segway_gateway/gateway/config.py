@@ -66,6 +66,9 @@ class GatewayConfig:
     trusted_proxies: str | None = None
     """Addresses whose X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's
     forwarded_allow_ips); None: a client's address is its TCP peer, whatever it says."""
+    migrate: bool = True
+    """Apply the schema's pending revisions on start (store/schema.py); False: refuse to
+    start on a schema older than this code needs."""
     access_log: bool = False
     """Log every API call at INFO (op id, platform, method, path, result, time); else at
     DEBUG, and INFO has a once-a-minute summary instead (gateway/traffic.py)."""

@@ -76,7 +76,9 @@ class Gateway:
             self.faults = FaultInjector(self.sim, self.link, self.fleet, clock)
 
     async def start(self) -> None:
-        await self.db.create_schema()
+        applied = await self.db.prepare(self.config.migrate)
+        for revision in applied:
+            log.info("schema upgraded to %s: %s", revision.id, revision.summary)
         await self._follow_platforms()
         await self.fleet.start()
         self._pushing = asyncio.create_task(self.pushes.run(), name="pushes")

@@ -1,4 +1,4 @@
-"""The database handle: engine from a URL, schema creation, and the repositories."""
+"""The database handle: engine from a URL, the schema's revision, and the repositories."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import PoolResetState
 
+from segway_gateway.gateway.store import schema
 from segway_gateway.gateway.store.access_rules import AccessRuleRepo
 from segway_gateway.gateway.store.engine import Engine, json_text
 from segway_gateway.gateway.store.geofences import GeofenceRepo
 from segway_gateway.gateway.store.login_failures import LoginFailureRepo
 from segway_gateway.gateway.store.outbox import OutboxRepo
 from segway_gateway.gateway.store.platforms import PlatformRepo
+from segway_gateway.gateway.store.schema import Revision
 from segway_gateway.gateway.store.sim import SimStateRepo
-from segway_gateway.gateway.store.tables import metadata
 from segway_gateway.gateway.store.tokens import TokenRepo
-from segway_gateway.gateway.store.upgrade import add_missing_columns
 from segway_gateway.gateway.store.vehicles import VehicleRepo
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -83,17 +83,30 @@ class Database:
         self.access = AccessRuleRepo(self.engine)
         self.login_failures = LoginFailureRepo(self.engine, autocommit_reads=not self.is_sqlite)
 
-    async def create_schema(self) -> None:
-        """Create missing tables and add missing columns (idempotent)."""
+    async def prepare(self, migrate: bool = True) -> list[Revision]:
+        """Bring the schema up to what this code needs (store/schema.py: never a contract
+        revision on a database in use); the revisions applied. `migrate` False: only
+        check, and raise SchemaBehind if it is not."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-            await conn.run_sync(add_missing_columns)
+            if not migrate:
+                await conn.run_sync(schema.check)
+                return []
+            return await conn.run_sync(schema.upgrade, contract=False)
+
+    async def upgrade(self) -> list[Revision]:
+        """Apply every pending revision, contract ones too (`db upgrade`)."""
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(schema.upgrade, contract=True)
+
+    async def revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(schema.current)
 
     async def close(self) -> None:
         await self.engine.dispose()
 
     async def __aenter__(self) -> Database:
-        await self.create_schema()
+        await self.prepare()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Column, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from segway_gateway.gateway.store.engine import Engine
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
-from segway_gateway.gateway.store.tables import platform_secrets, platforms, push_policies
+from segway_gateway.gateway.store.tables import platforms
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class PlatformRepo:
         self._engine = engine
 
     async def add(self, platform: Platform, sealed_secret: str | None = None) -> None:
-        """Add a platform and, in the same transaction, its sealed secret."""
+        """Add a platform with its sealed secret."""
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -42,51 +42,38 @@ class PlatformRepo:
                         secret_hash=platform.secret_hash,
                         push_url=platform.push_url,
                         created_at=platform.created_at,
+                        sealed_secret=sealed_secret,
                     )
                 )
-                if sealed_secret is not None:
-                    await conn.execute(
-                        insert(platform_secrets).values(
-                            platform_code=platform.code, sealed=sealed_secret
-                        )
-                    )
         except IntegrityError as err:
             raise AlreadyExists(f"platform {platform.code} exists already") from err
 
     async def set_secret(self, code: str, secret_hash: str, sealed_secret: str) -> None:
         """Replace a platform's secret: its hash and its sealed copy, together."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(platforms).where(platforms.c.code == code).values(secret_hash=secret_hash)
-            )
-            if result.rowcount == 0:
-                raise NotFound(f"no platform {code}")
-            await conn.execute(
-                delete(platform_secrets).where(platform_secrets.c.platform_code == code)
-            )
-            await conn.execute(
-                insert(platform_secrets).values(platform_code=code, sealed=sealed_secret)
-            )
+        await self._set(code, secret_hash=secret_hash, sealed_secret=sealed_secret)
 
     async def set_push_policy(self, code: str, policy: str) -> None:
+        await self._set(code, push_policy=policy)
+
+    async def _set(self, code: str, **values: str | None) -> None:
         async with self._engine.begin() as conn:
-            if await conn.scalar(select(platforms.c.code).where(platforms.c.code == code)) is None:
-                raise NotFound(f"no platform {code}")
-            await conn.execute(delete(push_policies).where(push_policies.c.platform_code == code))
-            await conn.execute(insert(push_policies).values(platform_code=code, policy=policy))
+            result = await conn.execute(
+                update(platforms).where(platforms.c.code == code).values(**values)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"no platform {code}")
 
     async def push_policy(self, code: str) -> str | None:
         """The platform's delivery policy, if it chose one."""
-        async with self._engine.connect() as conn:
-            query = select(push_policies.c.policy).where(push_policies.c.platform_code == code)
-            return (await conn.execute(query)).scalar_one_or_none()
+        return await self._one_column(code, platforms.c.push_policy)
 
     async def sealed_secret(self, code: str) -> str | None:
         """The platform's sealed secret; None for a platform added before secrets were kept."""
+        return await self._one_column(code, platforms.c.sealed_secret)
+
+    async def _one_column(self, code: str, column: Column[str]) -> str | None:
         async with self._engine.connect() as conn:
-            query = select(platform_secrets.c.sealed).where(
-                platform_secrets.c.platform_code == code
-            )
+            query = select(column).where(platforms.c.code == code)
             return (await conn.execute(query)).scalar_one_or_none()
 
     async def get(self, code: str) -> Platform | None:

@@ -1,11 +1,11 @@
-"""The schema. JSON columns hold documents whose shape the contract models own."""
+"""The schema at the head revision. JSON columns hold documents whose shape the contract
+models own."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -17,7 +17,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    event,
 )
 
 metadata = MetaData()
@@ -40,9 +39,17 @@ platforms = Table(
     Column("rate", Float),
     Column("burst", Integer),
     Column("suspended", Boolean),
+    Column("sealed_secret", String(512)),
+    Column("push_policy", String(16)),
 )
-"""`rate`, `burst`: the platform may make at most `rate` API calls a second in bursts of
-`burst` (NULL: no limit); `suspended`: it may make none (NULL: not). gateway/access.py."""
+"""`secret_hash`: the client_secret, for token requests; `sealed_secret`: the same sealed
+with the gateway key (gateway/sealing.py), to sign pushes (NULL: a platform added before
+secrets were kept). `rate`, `burst`: at most `rate` API calls a second in bursts of
+`burst` (NULL: no limit); `suspended`: none at all (NULL: not); gateway/access.py.
+`push_policy`: the one it chose (`document` or `durable`; NULL: the document's).
+
+The schema changes by migrations (store/schema.py, `migrations/versions`); this module is
+what the head revision makes, and `tests/test_migrations.py` holds the two to it."""
 
 vehicles = Table(
     "vehicles",
@@ -72,23 +79,6 @@ tokens = Table(
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
 )
-
-platform_secrets = Table(
-    "platform_secrets",
-    metadata,
-    _platform_column(primary_key=True),
-    Column("sealed", String(512), nullable=False),
-)
-"""Each platform's client_secret sealed with the gateway key (see gateway/sealing.py), for
-signing pushes; a table of its own so databases made before it gain it on start."""
-
-push_policies = Table(
-    "push_policies",
-    metadata,
-    _platform_column(primary_key=True),
-    Column("policy", String(16), nullable=False),
-)
-"""Platforms that chose a delivery policy other than the document's (`durable`)."""
 
 push_outbox = Table(
     "push_outbox",
@@ -161,7 +151,5 @@ rate_buckets = Table(
 )
 """The token bucket of each limited platform, shared by every instance on the database:
 `tokens` left at `at` (epoch ms), and what the last take `granted`. On PostgreSQL the
-table is unlogged: a bucket lost in a crash starts full again, and a take writes no WAL."""
-
-_UNLOGGED = DDL("ALTER TABLE rate_buckets SET UNLOGGED")  # type: ignore[no-untyped-call]
-event.listen(rate_buckets, "after_create", _UNLOGGED.execute_if(dialect="postgresql"))
+table is unlogged (0001): a bucket lost in a crash starts full again, and a take writes
+no WAL."""
