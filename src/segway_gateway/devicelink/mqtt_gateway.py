@@ -55,6 +55,10 @@ START_GRACE_SECONDS = 5.0
 SESSION_EXPIRY_SECONDS = 900
 """How long the broker keeps an instance's session (and queues for it) while it is away."""
 
+RECONNECT_CAP_SECONDS = 5.0
+"""The longest wait between two attempts to reach the broker again: the gateway is one
+client (no herd to spread, unlike a fleet's), and it is not ready until it is back."""
+
 _Dispatch = Callable[[TelemetrySink, DeviceGuard, str, bytes], Stored]
 """Parses one kind of message and hands it to the sink; invalid payloads raise."""
 
@@ -133,7 +137,7 @@ class MqttLink:
             subscriptions,
             on_up=self._up,
             on_down=self._down,
-            backoff=backoff,
+            backoff=backoff or Backoff(cap=RECONNECT_CAP_SECONDS),
             session_expiry=SESSION_EXPIRY_SECONDS if gateway_id else 0,
             catch_up=catch_up if share_group else None,
         )

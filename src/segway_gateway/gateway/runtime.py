@@ -23,6 +23,7 @@ from segway_gateway.gateway.fleet import FleetService
 from segway_gateway.gateway.geofences import GeofenceIndex, parse_zone
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.push.dispatcher import PushDispatcher
+from segway_gateway.gateway.readiness import Parts, Readiness
 from segway_gateway.gateway.store.db import Database
 from segway_gateway.gateway.throttle import LoginThrottle
 from segway_gateway.sim.fleet import SimFleet
@@ -57,6 +58,17 @@ class Gateway:
         self.fleet = FleetService(self.db, self.link, clock, config.command_timeout)
         self.pushes = PushDispatcher(self.db, key, self.fleet.ingest.doorbell, clock)
         self._pushing: asyncio.Task[None] | None = None
+        self.stopping = False
+        """Set when `stop()` begins: readiness says so while the work in hand finishes."""
+        self.readiness = Readiness(
+            Parts(
+                ping_database=self.db.ping,
+                link_connected=lambda: self.link.connected,
+                pushes_running=lambda: self._pushing is not None and not self._pushing.done(),
+                stopping=lambda: self.stopping,
+            ),
+            clock,
+        )
         self.geofences = GeofenceIndex()
         self._geofences_loading = asyncio.Lock()
         self.sim: SimFleet | None = None
@@ -107,6 +119,7 @@ class Gateway:
             )
 
     async def stop(self) -> None:
+        self.stopping = True
         for task in (self._follower, self._pruner):
             if task is not None:
                 task.cancel()
@@ -117,8 +130,8 @@ class Gateway:
             await self._port.drain()
         await self.fleet.stop()
         self.pushes.stop()
-        if self._pushing is not None:
-            await self._pushing
+        if self._pushing is not None:  # however it ended: a dispatcher that failed stops too
+            await asyncio.wait([self._pushing])
         await self.pushes.close()
         await self.db.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import PoolResetState
@@ -69,6 +69,8 @@ class Database:
         options: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": orjson.loads}
         if self.is_sqlite:
             options["pool_reset_on_return"] = None
+        else:  # a connection the server dropped (a restart) is replaced, not handed out
+            options["pool_pre_ping"] = True
         engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _enable_sqlite_wal)
@@ -101,6 +103,11 @@ class Database:
     async def revision(self) -> str | None:
         async with self.engine.connect() as conn:
             return await conn.run_sync(schema.current)
+
+    async def ping(self) -> None:
+        """One trivial query: raises if the database cannot answer."""
+        async with self.engine.reading_one() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()
