@@ -9,7 +9,8 @@ sdk (status calls through the SDK's AsyncClient vs raw httpx, against the
 gateway and a canned server), instances (status queries and the unlock round
 trip with 1, 2 and 3 gateway instances behind round-robin on one PostgreSQL and
 one Mosquitto), limits (status queries with the platform's rate limit on, far above
-the load, vs without). No name runs them all; options go to the named
+the load, vs without), metrics (status queries with /metrics counting on vs off, two
+servers side by side). No name runs them all; options go to the named
 benchmark (`python -m bench unlock --help`).
 """
 
@@ -21,6 +22,7 @@ from bench import (
     fleet_capacity,
     ingest,
     instances,
+    metrics_cost,
     push_delivery,
     rate_limit_cost,
     sdk_throughput,
@@ -37,6 +39,7 @@ BENCHMARKS = {
     "sdk": sdk_throughput.main,
     "instances": instances.main,
     "limits": rate_limit_cost.main,
+    "metrics": metrics_cost.main,
 }
 
 

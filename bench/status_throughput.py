@@ -71,12 +71,14 @@ def wait_for_status(base_url: str, token: str, timeout: float = 60.0) -> None:
 
 @dataclass(frozen=True)
 class Variant:
-    """One kind of run: wrk against `url` with `script`, after `prepare()`."""
+    """One kind of run: wrk against `url` with `script`, after `prepare()`; `server` (if
+    not the one all runs go to) is the one whose CPU time is read."""
 
     name: str
     url: str
     script: Path
     prepare: Callable[[], None] = lambda: None
+    server: harness.Server | None = None
 
 
 def alternate(
@@ -97,11 +99,12 @@ def alternate(
     for n in range(1, args.rounds + 1):
         for variant, measured in zip(variants, rates, strict=True):
             variant.prepare()
-            cpu_before = server.cpu_seconds()
+            measured_server = variant.server or server
+            cpu_before = measured_server.cpu_seconds()
             result = harness.run_wrk(
                 wrk, variant.url, variant.script, args.duration, args.connections, args.threads
             )
-            cpu_after = server.cpu_seconds()
+            cpu_after = measured_server.cpu_seconds()
             cpu = ""
             if cpu_before is not None and cpu_after is not None:
                 cpu = f", server CPU {1e3 * (cpu_after - cpu_before) / result.requests:.2f} ms/req"

@@ -24,6 +24,7 @@ from tests import test_mqtt_link as link_tests
 from tests.brokers import private_broker
 from tests.conftest import ADMIN_TOKEN, PLATFORM, get_token
 from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running
+from tests.test_metrics import metric
 
 STATUS = "/api/v2/vehicle/query/current/status"
 LOCATION = "/api/v2/vehicle/query/current/location"
@@ -195,9 +196,15 @@ def test_a_report_from_the_future_does_not_freeze_the_vehicle(
 
 def test_a_payload_over_64_kb_is_refused_unread(gateway: RunningGateway, api: httpx.Client) -> None:
     before = refused(gateway).get("too-large", 0)
+    counted = metric(gateway.base_url, "segway_gateway_device_messages_total", too_large_status)
     publish_as(gateway, BAD, [(Topic.STATUS, TOO_LARGE)])
     eventually(lambda: refused(gateway).get("too-large", 0) == before + 1, "the large one refused")
     assert data_of(api, STATUS, BAD)["odometer"] == 1000
+    after = metric(gateway.base_url, "segway_gateway_device_messages_total", too_large_status)
+    assert after == counted + 1, "/metrics counts it by kind and reason"
+
+
+too_large_status = {"kind": "status", "outcome": "too-large"}
 
 
 def test_a_flooding_vehicle_is_cut_off_and_another_is_heard_at_once(

@@ -141,6 +141,13 @@ PREFLIGHT_SECONDS = 5.0
     help="Do not upgrade the database's schema on start; refuse to start if it is behind "
     "(then run `segway-gateway db upgrade`).",
 )
+@click.option(
+    "--metrics/--no-metrics",
+    default=True,
+    show_default=True,
+    envvar="SEGWAY_GATEWAY_METRICS",
+    help="Count calls, commands, messages and pushes for GET /metrics (Prometheus).",
+)
 def serve(
     host: str,
     port: int,
@@ -164,6 +171,7 @@ def serve(
     trusted_proxies: str | None,
     access_log: bool,
     no_migrate: bool,
+    metrics: bool,
 ) -> None:
     """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
     import uvicorn
@@ -201,6 +209,7 @@ def serve(
         city=city,
         access_log=access_log,
         migrate=not no_migrate,
+        metrics=metrics,
         head_timeout=head_timeout,
         trusted_proxies=trusted_proxies,
     )

@@ -60,16 +60,18 @@ class DeviceGuard:
         self._buckets: dict[str, _Bucket] = {}
         self._control: dict[str, _Bucket] = {}
         self._complaints: dict[str, _Complaints] = {}
-        self.refused: Counter[str] = Counter()
-        """Messages refused so far, by reason."""
+        self.refused: Counter[tuple[str, str]] = Counter()
+        """Messages refused so far, by kind (the topic's) and reason."""
 
-    def admit(self, iot_code: str, topic: str, size: int, *, control: bool = False) -> bool:
+    def admit(
+        self, iot_code: str, kind: str, topic: str, size: int, *, control: bool = False
+    ) -> bool:
         """Whether a message of `size` bytes from this vehicle may be read. `control`
         messages (replies and presence) draw on a bucket of their own, CONTROL_FACTOR
         times larger: a vehicle answers as many commands as the gateway sends it, and its
         presence must not wait behind its reports."""
         if size > MAX_PAYLOAD_BYTES:
-            self.refuse(iot_code, TOO_LARGE, f"{size} bytes on {topic}")
+            self.refuse(iot_code, kind, TOO_LARGE, f"{size} bytes on {topic}")
             return False
         buckets, factor = (self._control, CONTROL_FACTOR) if control else (self._buckets, 1)
         rate, burst = self.rate * factor, float(self.burst * factor)
@@ -80,7 +82,7 @@ class DeviceGuard:
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
         bucket.at = now
         if bucket.tokens < 1:
-            self.refuse(iot_code, TOO_FAST, f"more than {rate:g} messages/s on {topic}")
+            self.refuse(iot_code, kind, TOO_FAST, f"more than {rate:g} messages/s on {topic}")
             return False
         bucket.tokens -= 1
         return True
@@ -93,9 +95,9 @@ class DeviceGuard:
         if ahead > FUTURE_SECONDS:
             raise ValueError(f"made {ahead:.0f} s ahead of the gateway's clock")
 
-    def refuse(self, iot_code: str, reason: str, detail: str) -> None:
+    def refuse(self, iot_code: str, kind: str, reason: str, detail: str) -> None:
         """Count a refused message; log it unless this vehicle was logged within a minute."""
-        self.refused[reason] += 1
+        self.refused[(kind, reason)] += 1
         now = self._clock.monotonic()
         complaints = self._complaints.get(iot_code)
         if complaints is not None and now - complaints.logged_at < LOG_EVERY_SECONDS:

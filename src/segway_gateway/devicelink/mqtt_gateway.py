@@ -193,12 +193,12 @@ class MqttLink:
         if dispatch is None or (not payload and kind != Topic.PRESENCE.value):
             return None  # unknown kind, or a retained report being cleared
         control = kind in (Topic.REPLY.value, Topic.PRESENCE.value)
-        if not self.guard.admit(iot_code, topic_name, len(payload), control=control):
+        if not self.guard.admit(iot_code, kind, topic_name, len(payload), control=control):
             return None
         try:
             return dispatch(self._sink, self.guard, iot_code, payload)
         except (ValidationError, ValueError) as err:
-            self.guard.refuse(iot_code, INVALID, f"{topic_name}: {_first_error(err)}")
+            self.guard.refuse(iot_code, kind, INVALID, f"{topic_name}: {_first_error(err)}")
             return None
 
     def _up(self) -> None:

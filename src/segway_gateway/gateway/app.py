@@ -14,12 +14,13 @@ from starlette.exceptions import HTTPException
 
 from segway_gateway.clock import Clock, system_clock
 from segway_gateway.gateway.config import GatewayConfig
+from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.routes.admin import access, device_link, faults, geofences, pushes
-from segway_gateway.gateway.routes.ops import health
+from segway_gateway.gateway.routes.ops import health, metrics_route
 from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
-from segway_gateway.gateway.traffic import SUMMARY_SECONDS, Traffic
+from segway_gateway.gateway.traffic import SUMMARY_SECONDS, Traffic, observing
 
 DESCRIPTION = """\
 An open implementation of the Segway API of Gateway (e-bike C80).
@@ -36,8 +37,10 @@ def create_app(
     """The gateway's app; `extra_routers` are served beside the API (the demo's receiver)."""
     gateway = Gateway(config, clock)
     traffic = Traffic(clock)
+    metrics = Metrics(gateway) if config.metrics else None
     outbox = gateway.db.outbox  # the push dispatcher records its attempts through it
-    outbox.record = traffic.counting_pushes(outbox.record)  # type: ignore[method-assign,assignment]
+    observers = [traffic.pushed] if metrics is None else [traffic.pushed, metrics.pushed]
+    outbox.record = observing(outbox.record, *observers)  # type: ignore[method-assign,assignment]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,13 +66,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.traffic = traffic
+    app.state.metrics = metrics
     # under /api and /oauth: the envelope for 404, 405 and failures (edges.py)
     app.add_exception_handler(HTTPException, edges.http_exception_handler_for(traffic))
     app.add_middleware(edges.EnvelopeGuard, traffic=traffic)
     vendor, admin, ops = (
         (oauth, queries, commands),
         (faults, geofences, device_link, pushes, access),
-        (health,),
+        (health, metrics_route),
     )
     for module in (*vendor, *admin, *ops):
         app.include_router(module.router)

@@ -69,6 +69,8 @@ class GatewayConfig:
     migrate: bool = True
     """Apply the schema's pending revisions on start (store/schema.py); False: refuse to
     start on a schema older than this code needs."""
+    metrics: bool = True
+    """Count for `GET /metrics` (gateway/metrics.py); False: no counting, no /metrics."""
     access_log: bool = False
     """Log every API call at INFO (op id, platform, method, path, result, time); else at
     DEBUG, and INFO has a once-a-minute summary instead (gateway/traffic.py)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +66,8 @@ class FleetService:
         self.command_timeout = command_timeout
         self.ingest = Ingest(db, clock, self, link.acknowledge)
         self._vehicles: dict[str, VehicleEntry] = {}
-        self.received = 0
+        self.received_by_kind: Counter[str] = Counter()
+        """Messages from vehicles handled, by kind (presence, status, location, event, reply)."""
         """Messages from vehicles handled so far (the admin API and benchmarks read it)."""
         self._present: set[str] = set()
         """Vehicles with a live session, registered or not yet (a vehicle may connect
@@ -108,6 +110,11 @@ class FleetService:
         if state is None:  # removed a moment ago
             raise ApiError(Code.DEVICE_NOT_FOUND)
         return state
+
+    @property
+    def received(self) -> int:
+        """Messages from vehicles handled so far."""
+        return sum(self.received_by_kind.values())
 
     def online_count(self) -> int:
         """Registered vehicles with a live session."""
@@ -203,7 +210,7 @@ class FleetService:
             entry.online = False
 
     def on_presence(self, iot_code: str, online: bool) -> None:
-        self.received += 1
+        self.received_by_kind["presence"] += 1
         if online:
             self._present.add(iot_code)
         else:
@@ -213,20 +220,20 @@ class FleetService:
             entry.online = online
 
     def on_status(self, iot_code: str, status: DeviceStatus) -> Stored:
-        self.received += 1
+        self.received_by_kind["status"] += 1
         return self.ingest.status(iot_code, status)
 
     def on_location(self, iot_code: str, location: DeviceLocation) -> Stored:
-        self.received += 1
+        self.received_by_kind["location"] += 1
         return self.ingest.location(iot_code, location)
 
     def on_event(self, iot_code: str, event: DeviceEvent) -> Stored:
-        self.received += 1
+        self.received_by_kind["event"] += 1
         log.info("vehicle %s %s %s status %s", iot_code, event.kind, event.code, event.status)
         return self.ingest.event(iot_code, event)
 
     def on_reply(self, iot_code: str, reply: Reply) -> None:
-        self.received += 1
+        self.received_by_kind["reply"] += 1
         future = self._pending.get((iot_code, reply.op_id))
         if future is not None and not future.done():
             future.set_result(reply)

@@ -44,6 +44,19 @@ class _Seen:
     """Refusals of this key not logged since `logged_at`."""
 
 
+def observing(record: Record, *observers: Callable[[Sequence[Outcome]], None]) -> Record:
+    """`record` (the outbox's, the push dispatcher's one writer of attempts) telling each
+    observer what it recorded; attempts whose recording failed are told when it is
+    retried."""
+
+    async def recording(outcomes: Sequence[Outcome]) -> None:
+        await record(outcomes)
+        for observe in observers:
+            observe(outcomes)
+
+    return recording
+
+
 class Traffic:
     """Counters of one gateway process, read and reset by the once-a-minute summary."""
 
@@ -70,16 +83,6 @@ class Traffic:
     def pushed(self, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:
             self.pushes[outcome.state] += 1
-
-    def counting_pushes(self, record: Record) -> Record:
-        """`record` (the outbox's, the push dispatcher's one writer of attempts) counting
-        what it recorded; attempts whose recording failed are counted when it is retried."""
-
-        async def recording(outcomes: Sequence[Outcome]) -> None:
-            await record(outcomes)
-            self.pushed(outcomes)
-
-        return recording
 
     def refusal(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -133,6 +133,12 @@ def _insert_new(conn: AsyncConnection) -> Insert:
 class OutboxRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    async def pending_count(self) -> int:
+        """Pushes accepted and not yet delivered (nor given up)."""
+        query = select(func.count()).select_from(push_outbox).where(push_outbox.c.state == PENDING)
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def due_platforms(self, now_ms: int) -> list[str]:
         """Platforms with pending pushes whose time has come."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,9 +22,16 @@ async def link_status(_request: Request, gateway: Gateway) -> Response:
             "connected": gateway.link.connected,
             "vehiclesOnline": gateway.fleet.online_count(),
             "messagesReceived": gateway.fleet.received,
-            "messagesRefused": dict(gateway.guard.refused) if gateway.guard else {},
+            "messagesRefused": _by_reason(gateway.guard.refused) if gateway.guard else {},
         },
     )
+
+
+def _by_reason(refused: Counter[tuple[str, str]]) -> dict[str, int]:
+    by_reason: Counter[str] = Counter()
+    for (_kind, reason), count in refused.items():
+        by_reason[reason] += count
+    return dict(by_reason)
 
 
 router.add_api_route(

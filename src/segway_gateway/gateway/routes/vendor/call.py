@@ -32,6 +32,7 @@ from segway_gateway.contract.models import parse_iot_code
 from segway_gateway.contract.regions import Region
 from segway_gateway.gateway.errors import ApiError
 from segway_gateway.gateway.fleet import VehicleEntry
+from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.vehicles import VehicleState
@@ -83,7 +84,20 @@ class Call:
     async def command(
         self, entry: VehicleEntry, name: CommandName, args: dict[str, Any] | None = None
     ) -> Reply:
-        return await self.gateway.fleet.command(entry, self.op_id, name, args or {})
+        """Send the command and await the vehicle's reply (timed for /metrics)."""
+        metrics: Metrics | None = self.request.app.state.metrics
+        started = time.perf_counter()
+        code = Code.SERVER_ERROR
+        try:
+            reply = await self.gateway.fleet.command(entry, self.op_id, name, args or {})
+            code = Code.SUCCESS
+            return reply
+        except ApiError as err:
+            code = err.code
+            raise
+        finally:
+            if metrics is not None:
+                metrics.commanded(name.value, code, time.perf_counter() - started)
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -97,8 +111,8 @@ def api_endpoint(
 ) -> Callable[[Request], Awaitable[Response]]:
     """Turn a handler into a Starlette endpoint that always answers with the envelope.
 
-    Every call is counted for the once-a-minute summary and logged with its op id and
-    outcome: at INFO with `serve --access-log`, else at DEBUG.
+    Every call is counted for the once-a-minute summary and /metrics, and logged with its
+    op id and outcome: at INFO with `serve --access-log`, else at DEBUG.
     """
 
     async def endpoint(request: Request) -> Response:
@@ -136,6 +150,9 @@ def api_endpoint(
             )
             body = envelope(Code.SERVER_ERROR, op_id, t=_now_ms(gateway), res_id=res_id)
         traffic.call(code)
+        metrics: Metrics | None = request.app.state.metrics
+        if metrics is not None:
+            metrics.answered(request.scope["path"], code, time.perf_counter() - started)
         level = INFO if gateway.config.access_log else DEBUG
         if log.isEnabledFor(level):
             log.log(

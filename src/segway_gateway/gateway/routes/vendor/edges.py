@@ -26,6 +26,7 @@ from segway_gateway.contract import paths
 from segway_gateway.contract.codes import Code
 from segway_gateway.contract.envelope import envelope, new_op_id
 from segway_gateway.gateway import crypto
+from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.traffic import FAILURE, UNKNOWN_PATH, WRONG_METHOD, Traffic, log
 
@@ -133,8 +134,8 @@ class EnvelopeGuard:
     """ASGI middleware: under `/api` and `/oauth`, a failure that escapes the app is the
     envelope with 15001 and HTTP 500 (logged, rate-limited, and not raised on to the
     server, which would log it again); a path ending in `/` is unknown (404), not
-    redirected. It also counts `/oauth/token` answers for the summary (and logs each
-    with `serve --access-log`)."""
+    redirected. It also counts `/oauth/token` answers for the summary and /metrics (and
+    logs each with `serve --access-log`)."""
 
     def __init__(self, app: ASGIApp, traffic: Traffic) -> None:
         self.app = app
@@ -164,10 +165,15 @@ class EnvelopeGuard:
             await self._failed(scope, exc)(scope, receive, send)
             return
         if scope["path"] == paths.TOKEN and scope["method"] == "POST":
+            elapsed = time.perf_counter() - started
             self.traffic.token_request(status)
+            metrics: Metrics | None = scope["app"].state.metrics
+            if metrics is not None:
+                metrics.answered(paths.TOKEN, status, elapsed)
             if _access_log(_gateway(scope["app"])):
-                elapsed = (time.perf_counter() - started) * 1000
-                log.info("token request: POST /oauth/token -> HTTP %d (%.1f ms)", status, elapsed)
+                log.info(
+                    "token request: POST /oauth/token -> HTTP %d (%.1f ms)", status, elapsed * 1000
+                )
 
     def _failed(self, scope: Scope, exc: Exception) -> Response:
         request = Request(scope)

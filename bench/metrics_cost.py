@@ -1,0 +1,102 @@
+"""Status query throughput with /metrics counting on, as a share of the same without.
+
+Measured: authenticated status queries per second, as in `bench status`, against two
+`segway-gateway serve --demo` processes side by side, one with metrics (the default)
+and one with `--no-metrics`, in alternating rounds (off, on, off, on, ...). With metrics
+on, each call adds to a counter and a histogram (gateway/metrics.py). Median of each
+kind. Goal: >= 90 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import harness, status_throughput
+from bench.harness import BenchError, say
+from bench.status_throughput import Variant
+
+GOAL_PERCENT = 90.0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench metrics", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="off/on pairs (default 5)")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (8)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up each (3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=180.0, help="seconds to wait for /healthz (180)"
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.duration <= 0 or args.connections < 1 or args.threads < 1:
+        parser.error("rounds, duration, connections and threads must be positive")
+    return args
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
+    """Median req/s of (metrics on, metrics off)."""
+    wrk = harness.ensure_wrk()
+    (workdir / "on").mkdir()
+    (workdir / "off").mkdir()
+    with (
+        harness.gateway_server(workdir / "on") as on,
+        harness.gateway_server(workdir / "off", "--no-metrics") as off,
+    ):
+        variants = []
+        for name, server in (("no metrics", off), ("metrics", on)):
+            say(f"{name}: /healthz after {server.wait_healthy(args.startup_timeout):.1f} s")
+            token = harness.get_token(server.base_url)
+            status_throughput.wait_for_status(server.base_url, token)
+            url = f"{server.base_url}{harness.STATUS_PATH}?iotCode={harness.DEMO_VEHICLE}"
+            script = harness.write_wrk_script(
+                workdir / f"{server.process.pid}.lua", {"Authorization": f"bearer {token}"}
+            )
+            if args.warmup > 0:
+                harness.run_wrk(wrk, url, script, args.warmup, args.connections, args.threads)
+            variants.append(Variant(name, url, script, server=server))
+        if harness.http_json(f"{off.base_url}/healthz") != {"status": "ok"}:
+            raise BenchError("the server without metrics does not answer")
+        free, counted = status_throughput.alternate(on, wrk, args, variants, lambda: None)
+        if b"segway_gateway_http_requests_total" not in _scrape(on.base_url):
+            raise BenchError("the server with metrics did not count")
+    return statistics.median(counted), statistics.median(free)
+
+
+def _scrape(base_url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=10) as response:
+        return bytes(response.read())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, status_throughput.terminate)
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="segway-bench-") as tmp:
+            counted, free = measure(args, Path(tmp))
+    except BenchError as err:
+        print(f"bench FAILED: {err}", file=sys.stderr, flush=True)
+        return 1
+    percent = 100.0 * counted / free
+    verdict = "met" if percent >= GOAL_PERCENT else "MISSED"
+    say(f"goal {verdict}; total time {time.monotonic() - started:.0f} s")
+    say(
+        f"status with metrics: {counted:.0f} req/s vs {free:.0f} req/s without"
+        f" = {percent:.1f} % (goal >= {GOAL_PERCENT:.0f} %)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
