@@ -17,7 +17,8 @@ from segway_gateway.sim.city import parse_bbox
 P = ParamSpec("P")
 R = TypeVar("R")
 
-ADMIN_TOKEN_ENV = "SEGWAY_GATEWAY_ADMIN_TOKEN"
+ENV_PREFIX = "SEGWAY_GATEWAY_"
+ADMIN_TOKEN_ENV = f"{ENV_PREFIX}ADMIN_TOKEN"
 
 db_option = click.option(
     "--db",
@@ -73,6 +74,19 @@ admin_token_option = click.option(
     required=True,
     help=f"The gateway's admin token (or env {ADMIN_TOKEN_ENV}).",
 )
+
+
+def env_for_every_option(command: click.Command) -> click.Command:
+    """Give each option of `command` that has none the environment variable
+    SEGWAY_GATEWAY_<FLAG>: its long flag upper-cased, dashes as underscores (`--token-ttl`:
+    SEGWAY_GATEWAY_TOKEN_TTL); `--help` shows each option's."""
+    for param in command.params:
+        if isinstance(param, click.Option):
+            if param.envvar is None:
+                flag = max((o for o in param.opts if o.startswith("--")), key=len)
+                param.envvar = ENV_PREFIX + flag[2:].upper().replace("-", "_")
+            param.show_envvar = True
+    return command
 
 
 def run_async(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:

@@ -12,10 +12,12 @@ from typing import Any
 
 import click
 
+from segway_gateway.cli import log_format
 from segway_gateway.cli.common import (
     ADMIN_TOKEN_ENV,
     city_option,
     db_option,
+    env_for_every_option,
     key_file_option,
     run_async,
     seed_option,
@@ -35,12 +37,33 @@ from segway_gateway.gateway.config import (
 )
 
 PREFLIGHT_SECONDS = 5.0
+START_RETRY_CAP = 5.0
+"""Longest wait between two attempts to reach the database at start."""
+_WAIT_FOR = {"57P03", "3D000"}
+"""PostgreSQL's "cannot connect now" (starting up) and "invalid catalog name" (no such
+database yet)."""
+log = logging.getLogger("segway_gateway.serve")
 
 
+@env_for_every_option
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @db_option
+@click.option(
+    "--db-pool-size",
+    default=GatewayConfig.db_pool_size,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Connections each instance keeps open to PostgreSQL.",
+)
+@click.option(
+    "--db-max-overflow",
+    default=GatewayConfig.db_max_overflow,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Connections it may open beyond the pool at busy times (closed when given back).",
+)
 @click.option(
     "--region",
     type=click.Choice([r.value for r in Region]),
@@ -74,7 +97,7 @@ PREFLIGHT_SECONDS = 5.0
 )
 @click.option(
     "--gateway-id",
-    envvar="SEGWAY_GATEWAY_ID",
+    envvar=["SEGWAY_GATEWAY_GATEWAY_ID", "SEGWAY_GATEWAY_ID"],
     help="This instance's name on the broker; its broker session outlives a restart "
     "under the same name [default: HOSTNAME-PORT].",
 )
@@ -112,6 +135,15 @@ PREFLIGHT_SECONDS = 5.0
     type=click.Choice(["debug", "info", "warning", "error"]),
     help="info: start and stop, device-link changes, refusals worth knowing and a "
     "once-a-minute summary of calls, errors and pushes; debug adds a line per API call.",
+)
+@click.option(
+    "--log-format",
+    "log_form",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="json: one object per line on stderr (time, level, logger, message; an API "
+    "call's line adds opId, platform, endpoint, code, ms).",
 )
 @click.option(
     "--head-timeout",
@@ -152,6 +184,8 @@ def serve(
     host: str,
     port: int,
     db_url: str,
+    db_pool_size: int,
+    db_max_overflow: int,
     region: str | None,
     token_ttl: int,
     command_timeout: float,
@@ -167,6 +201,7 @@ def serve(
     speedup: float,
     seed: int,
     log_level: str,
+    log_form: str,
     head_timeout: float,
     trusted_proxies: str | None,
     access_log: bool,
@@ -180,18 +215,17 @@ def serve(
     from segway_gateway.gateway.app import create_app
     from segway_gateway.gateway.slow_clients import head_deadline_protocol
 
+    log_format.configure(log_level, log_form)
     gateway_id = _valid_gateway_id(gateway_id or f"{socket.gethostname()}-{port}")
     if broker is not None:
         _check_broker(broker, key_file, gateway_id)
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per push sent otherwise
     run_async(prepare_schema)(db_url, not no_migrate)
     if demo:
         run_async(seed_demo)(db_url, key_file, f"http://{host}:{port}{demo_receiver.PREFIX}")
     config = GatewayConfig(
         db_url=db_url,
+        db_pool_size=db_pool_size,
+        db_max_overflow=db_max_overflow,
         region=Region(region) if region else None,
         token_ttl=token_ttl,
         command_timeout=command_timeout,
@@ -221,6 +255,7 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,  # uvicorn's loggers hand their records to ours (log_format.py)
         access_log=False,  # the gateway's own line (--access-log) says more
         http=head_deadline_protocol(head_timeout),
         proxy_headers=trusted_proxies is not None,
@@ -230,10 +265,34 @@ def serve(
 
 async def prepare_schema(db_url: str, migrate: bool) -> None:
     """Upgrade the schema before serving (or check it, without `migrate`), saying what was
-    applied; a schema that is behind is one clean error line."""
-    applied = await with_db_unprepared(db_url, lambda db: db.prepare(migrate))
+    applied; a schema that is behind is one clean error line. While the database cannot
+    be reached yet (starting beside the gateway, or being created), try again, at least
+    every START_RETRY_CAP seconds."""
+    from segway_gateway.devicelink.backoff import Backoff
+
+    backoff = Backoff(base=0.5, cap=START_RETRY_CAP)
+    while True:
+        try:
+            applied = await with_db_unprepared(db_url, lambda db: db.prepare(migrate))
+            break
+        except Exception as exc:
+            if not _not_reachable_yet(exc):
+                raise
+            delay = backoff.next_delay()
+            log.warning("database not reachable yet (%s); trying again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
     for revision in applied:
-        click.echo(f"schema upgraded to {revision.id}: {revision.summary}", err=True)
+        log.info("schema upgraded to %s: %s", revision.id, revision.summary)
+
+
+def _not_reachable_yet(exc: Exception) -> bool:
+    """A refused or unresolved connection, a PostgreSQL still starting up or whose
+    database does not exist yet: what waiting may cure."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _WAIT_FOR
 
 
 def _valid_gateway_id(name: str) -> str:
@@ -264,7 +323,7 @@ def _check_broker(url: str, key_file: Path, gateway_id: str) -> None:
         try:
             await asyncio.wait_for(session.open(), PREFLIGHT_SECONDS)
         except TimeoutError:
-            click.echo(f"warning: {broker} is not reachable yet; serving anyway", err=True)
+            log.warning("%s is not reachable yet; serving anyway", broker)
         finally:
             await session.close()
 

@@ -29,6 +29,10 @@ MAX_SPEEDUP: float = 10_000
 @dataclass(frozen=True)
 class GatewayConfig:
     db_url: str = "sqlite:///var/segway-gateway.db"
+    db_pool_size: int = 5
+    """Connections kept open to PostgreSQL (SQLite: unused, one process writes)."""
+    db_max_overflow: int = 10
+    """Connections opened beyond the pool at busy times, closed when given back."""
     region: Region | None = None
     """Serve only platforms of this region (others get 15100); None serves all."""
     token_ttl: int = 43_200

@@ -40,7 +40,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig, clock: Clock = system_clock) -> None:
         self.config = config
         self.clock = clock
-        self.db = Database(config.db_url)
+        self.db = Database(config.db_url, config.db_pool_size, config.db_max_overflow)
         key = load_key(config.key_file)
         self.access = PlatformAccess(self.db.access, clock)
         self.tokens = TokenService(

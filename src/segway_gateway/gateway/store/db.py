@@ -60,7 +60,9 @@ def _roll_back_if_open(dbapi_connection: Any, _record: Any, state: PoolResetStat
 class Database:
     """One engine and the repositories over it; `async with` opens and disposes it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 5, max_overflow: int = 10) -> None:
+        """`pool_size` and `max_overflow`: PostgreSQL's connection pool (SQLite's is
+        SQLAlchemy's default: one process writes anyway)."""
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -70,7 +72,7 @@ class Database:
         if self.is_sqlite:
             options["pool_reset_on_return"] = None
         else:  # a connection the server dropped (a restart) is replaced, not handed out
-            options["pool_pre_ping"] = True
+            options.update(pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
         engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(engine.sync_engine, "connect", _enable_sqlite_wal)

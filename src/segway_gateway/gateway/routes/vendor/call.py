@@ -155,15 +155,23 @@ def api_endpoint(
             metrics.answered(request.scope["path"], code, time.perf_counter() - started)
         level = INFO if gateway.config.access_log else DEBUG
         if log.isEnabledFor(level):
+            path, ms = request.scope["path"], round((time.perf_counter() - started) * 1000, 1)
             log.log(
                 level,
                 "op=%s platform=%s %s %s -> %s (%.1f ms)",
                 op_id,
                 platform,
                 request.method,
-                request.scope["path"],
+                path,
                 outcome,
-                (time.perf_counter() - started) * 1000,
+                ms,
+                extra={
+                    "opId": op_id,
+                    "platform": platform,
+                    "endpoint": path,
+                    "code": code,
+                    "ms": ms,
+                },
             )
         return Response(orjson.dumps(body), media_type="application/json")
 
