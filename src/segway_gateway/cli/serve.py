@@ -137,6 +137,14 @@ log = logging.getLogger("segway_gateway.serve")
     "once-a-minute summary of calls, errors and pushes; debug adds a line per API call.",
 )
 @click.option(
+    "--drain-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600),
+    help="On SIGTERM: seconds at most to go on serving (not ready) until nothing is in "
+    "flight; at least the command timeout.",
+)
+@click.option(
     "--log-format",
     "log_form",
     default="text",
@@ -202,6 +210,7 @@ def serve(
     seed: int,
     log_level: str,
     log_form: str,
+    drain_timeout: float,
     head_timeout: float,
     trusted_proxies: str | None,
     access_log: bool,
@@ -212,6 +221,7 @@ def serve(
     import uvicorn
 
     from segway_gateway.cli import demo_receiver
+    from segway_gateway.cli.draining import DrainingServer
     from segway_gateway.gateway.app import create_app
     from segway_gateway.gateway.slow_clients import head_deadline_protocol
 
@@ -250,17 +260,25 @@ def serve(
     if demo:
         print_banner(host, port)
     app = create_app(config, extra_routers=[demo_receiver.router()] if demo else [])
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        log_config=None,  # uvicorn's loggers hand their records to ours (log_format.py)
-        access_log=False,  # the gateway's own line (--access-log) says more
-        http=head_deadline_protocol(head_timeout),
-        proxy_headers=trusted_proxies is not None,
-        forwarded_allow_ips=trusted_proxies,
+    server = DrainingServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=None,  # uvicorn's loggers hand their records to ours (log_format.py)
+            access_log=False,  # the gateway's own line (--access-log) says more
+            http=head_deadline_protocol(head_timeout),
+            proxy_headers=trusted_proxies is not None,
+            forwarded_allow_ips=trusted_proxies,
+        ),
+        on_drain=lambda: setattr(app.state.gateway, "stopping", True),
+        min_drain=command_timeout,
+        drain_timeout=drain_timeout,
     )
+    server.run()
+    if not server.started:
+        raise SystemExit(3)  # as uvicorn.run: the start failed, and its log said why
 
 
 async def prepare_schema(db_url: str, migrate: bool) -> None:
