@@ -50,11 +50,23 @@ def asyncapi(fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Mosquitto's dynamic security plugin [default: found in the usual places].",
 )
+@click.option(
+    "--broker-plugin",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The plugin's path where the broker runs, written as given and not looked for "
+    "here (a broker in another container: /usr/lib/mosquitto_dynamic_security.so in "
+    "eclipse-mosquitto:2).",
+)
 @db_option
 @key_file_option
 @run_async
 async def broker_config(
-    directory: Path, port: int, plugin: Path | None, db_url: str, key_file: Path
+    directory: Path,
+    port: int,
+    plugin: Path | None,
+    broker_plugin: Path | None,
+    db_url: str,
+    key_file: Path,
 ) -> None:
     """Write a Mosquitto config for every registered vehicle (rerun after adding vehicles,
     then restart the broker).
@@ -71,10 +83,12 @@ async def broker_config(
     )
     from segway_gateway.gateway.crypto import load_key
 
+    if plugin is not None and broker_plugin is not None:
+        raise click.UsageError("give --plugin or --broker-plugin, not both")
     try:
-        found = find_plugin(plugin)
+        found = broker_plugin or find_plugin(plugin)
     except PluginNotFound as err:
-        hint = "" if plugin is not None else "; give its path with --plugin"
+        hint = "" if plugin is not None else "; give its path with --plugin (or --broker-plugin)"
         raise click.ClickException(f"no Mosquitto dynamic security plugin: {err}{hint}") from err
     registered = await with_db(db_url, lambda db: db.vehicles.registrations())
     try:

@@ -255,8 +255,9 @@ def write_broker_files(
     directory: Path, key: bytes, iot_codes: Iterable[str], port: int, plugin: Path | None = None
 ) -> Path:
     """Write `dynamic-security.json`, `mosquitto.conf` and a README for these vehicles;
-    the config's path. `plugin` defaults to the one `find_plugin` finds (PluginNotFound)."""
-    plugin = find_plugin(plugin)
+    the config's path. `plugin`: the plugin's path as the broker will see it, written as
+    given; by default the one `find_plugin` finds here (PluginNotFound)."""
+    plugin = plugin or find_plugin()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     security, conf = directory / SECURITY_FILE, directory / CONF_FILE
     _write_private(security, json.dumps(dynamic_security(key, iot_codes), indent=1) + "\n")
