@@ -10,11 +10,8 @@ kind. Goal: >= 90 %.
 from __future__ import annotations
 
 import argparse
-import signal
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 from bench import harness, status_throughput
@@ -80,22 +77,11 @@ def _scrape(base_url: str) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, status_throughput.terminate)
-    started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="segway-bench-") as tmp:
-            counted, free = measure(args, Path(tmp))
-    except BenchError as err:
-        print(f"bench FAILED: {err}", file=sys.stderr, flush=True)
-        return 1
-    percent = 100.0 * counted / free
-    verdict = "met" if percent >= GOAL_PERCENT else "MISSED"
-    say(f"goal {verdict}; total time {time.monotonic() - started:.0f} s")
-    say(
-        f"status with metrics: {counted:.0f} req/s vs {free:.0f} req/s without"
-        f" = {percent:.1f} % (goal >= {GOAL_PERCENT:.0f} %)"
+    return status_throughput.run_ratio(
+        lambda workdir: measure(args, workdir),
+        GOAL_PERCENT,
+        "status with metrics: {0} req/s vs {1} req/s without",
     )
-    return 0
 
 
 if __name__ == "__main__":

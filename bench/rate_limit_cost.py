@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import statistics
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -113,22 +110,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, status_throughput.terminate)
-    started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="segway-bench-") as tmp:
-            capped, free = measure(args, Path(tmp))
-    except BenchError as err:
-        print(f"bench FAILED: {err}", file=sys.stderr, flush=True)
-        return 1
-    percent = 100.0 * capped / free
-    verdict = "met" if percent >= GOAL_PERCENT else "MISSED"
-    say(f"goal {verdict}; total time {time.monotonic() - started:.0f} s")
-    say(
-        f"status with a rate limit: {capped:.0f} req/s vs {free:.0f} req/s without"
-        f" = {percent:.1f} % (goal >= {GOAL_PERCENT:.0f} %)"
+    return status_throughput.run_ratio(
+        lambda workdir: measure(args, workdir),
+        GOAL_PERCENT,
+        "status with a rate limit: {0} req/s vs {1} req/s without",
     )
-    return 0
 
 
 if __name__ == "__main__":

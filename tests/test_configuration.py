@@ -16,10 +16,10 @@ import pytest
 
 from segway_gateway.cli.serve import serve
 from segway_gateway.gateway.store.db import Database
-from tests.conftest import PG_HOST, PG_PORT, PLATFORM, api_client, fresh_postgres
+from tests.conftest import PLATFORM, api_client
 from tests.harness import DOC_SECRET, Seed, eventually, free_port, seed_database
 from tests.processes import BackgroundProcess, answers
-from tests.test_readiness import Relay, ready
+from tests.test_readiness import Relay, ready, relay_to_postgres
 
 VEHICLE = "861477038710101"
 SEED = Seed(platforms={PLATFORM: DOC_SECRET}, vehicles={VEHICLE: (PLATFORM, True)})
@@ -92,12 +92,8 @@ def test_flags_from_the_environment_and_json_logs(seeded: str, tmp_path: Path) -
 @pytest.fixture
 def postgres_behind_a_relay() -> Iterator[tuple[Relay, str]]:
     """A fresh PostgreSQL database and a relay to it that is not started yet."""
-    with fresh_postgres() as url:
-        relay = Relay((PG_HOST, PG_PORT))
-        try:
-            yield relay, url.replace(f"{PG_HOST}:{PG_PORT}", f"127.0.0.1:{relay.port}")
-        finally:
-            relay.cut()
+    with relay_to_postgres(started=False) as relayed:
+        yield relayed
 
 
 def test_a_gateway_started_before_its_database_is_ready_soon_after_it(

@@ -109,16 +109,24 @@ def ready(base_url: str) -> bool:
     }
 
 
-@pytest.fixture
-def relayed_postgres() -> Iterator[tuple[Relay, str]]:
-    """A fresh PostgreSQL database reached through a relay; the relay and the URL."""
+@contextlib.contextmanager
+def relay_to_postgres(started: bool) -> Iterator[tuple[Relay, str]]:
+    """A fresh PostgreSQL database reached through a relay (`started` or not yet): the
+    relay, and the database's URL through it."""
     with fresh_postgres() as url:
         relay = Relay((PG_HOST, PG_PORT))
-        relay.start()
+        if started:
+            relay.start()
         try:
             yield relay, url.replace(f"{PG_HOST}:{PG_PORT}", f"127.0.0.1:{relay.port}")
         finally:
             relay.cut()
+
+
+@pytest.fixture
+def relayed_postgres() -> Iterator[tuple[Relay, str]]:
+    with relay_to_postgres(started=True) as relayed:
+        yield relayed
 
 
 def test_readyz_follows_the_database_and_the_broker(
