@@ -8,6 +8,7 @@ import itertools
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +21,9 @@ TEST_PBKDF2_ITERATIONS = 1_000
 crypto.hash_secret.__defaults__ = (TEST_PBKDF2_ITERATIONS,)
 """Secrets the tests seed in process are hashed with 1,000 PBKDF2 iterations, not
 600,000 (a stored hash names its count, and checking it costs the same): seeding and
-first logins took about 0.3 s each, hundreds of times. The CLI, in its own process,
-hashes at full cost, and the one test that times an attack on hashing restores it."""
+first logins took about 0.3 s each, hundreds of times. The CLI run as a process (`cli`)
+hashes at full cost (test_sealing checks it), run in process (`invoke`) at this one, and
+the one test that times an attack on hashing restores it."""
 
 PLATFORM = "A20081"
 OTHER_PLATFORM = "A30001"
@@ -45,6 +47,101 @@ SEED = Seed(
         EUROPE_VEHICLE: (EUROPE_PLATFORM, True),
     },
 )
+
+
+# Scheduling -------------------------------------------------------------------------
+
+MODULE_SECONDS = {
+    "tests/test_migrations.py": 82,
+    "tests/test_rate_limits.py": 63,
+    "tests/test_persistence.py": 30,
+    "tests/test_broker_sessions.py": 28,
+    "tests/test_admin.py": 22,
+    "tests/test_deployment.py": 19,
+    "tests/test_instances_processes.py": 18,
+    "tests/test_logging.py": 18,
+    "tests/test_configuration.py": 15,
+    "tests/test_readiness.py": 14,
+    "tests/test_metrics.py": 13,
+    "tests/test_mqtt_link.py": 10,
+    "tests/test_sdk.py": 9,
+    "tests/test_pushes.py": 8,
+    "tests/test_throttling.py": 8,
+    "tests/test_client_cli.py": 7,
+    "tests/test_demo.py": 7,
+    "tests/test_push_dispatcher.py": 7,
+    "tests/test_instances.py": 7,
+    "tests/test_graceful_stop.py": 6,
+    "tests/test_push_intervals.py": 5,
+    "tests/test_errors.py": 5,
+    "tests/test_push_claims.py": 5,
+    "tests/test_event_acks.py": 5,
+}
+"""Seconds of test time of the slow modules (their tests' durations summed), measured on
+2 cores with 4 workers beside another busy session: the order of a run with no
+measurements of its own (a fresh clone, or `-p no:cacheprovider`)."""
+CACHE_KEY = "segway-gateway/test-seconds"
+MEASURED = pytest.StashKey[dict[str, float]]()
+_taken: dict[str, float] = {}
+"""Each test's duration in this run (setup, call and teardown), as the reports come in."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest modules first. `--dist loadfile` hands each worker one module at a time in
+    collection order (with `--no-loadscope-reorder`; xdist's own order puts the modules
+    with the most tests first, which left the few-test, many-second stories of processes
+    and brokers for the end, one worker busy long after the others). Longest first, the
+    short modules fill the gaps at the end. A module's length is the sum of its tests'
+    durations in the last run that ran them (pytest's cache), else MODULE_SECONDS'. Only
+    the order changes; a module's tests stay together and in their order."""
+    measured = _measured(config)
+    lengths: dict[str, float] = {}
+    for item in items:
+        if item.nodeid in measured:
+            module = _module(item.nodeid)
+            lengths[module] = lengths.get(module, 0.0) + measured[item.nodeid]
+
+    def length(item: pytest.Item) -> float:
+        module = _module(item.nodeid)
+        return lengths.get(module, MODULE_SECONDS.get(module, 0.0))
+
+    items.sort(key=length, reverse=True)  # stable: equal lengths stay as collected
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def _measured(config: pytest.Config) -> dict[str, float]:
+    """The durations of the last run, read once per session: the xdist workers take the
+    controller's copy, for they must all collect the same order (another session in this
+    tree may rewrite the cache while they start)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        measured: dict[str, float] = workerinput.get(CACHE_KEY, {})
+        return measured
+    if MEASURED not in config.stash:
+        cache = getattr(config, "cache", None)
+        config.stash[MEASURED] = cache.get(CACHE_KEY, {}) if cache is not None else {}
+    return config.stash[MEASURED]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, on the controller, before it starts a worker: hand it the durations."""
+    node.workerinput[CACHE_KEY] = _measured(node.config)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _taken[report.nodeid] = round(_taken.get(report.nodeid, 0.0) + report.duration, 3)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller (or a run without xdist) keeps this run's durations for the next."""
+    cache = getattr(session.config, "cache", None)
+    if hasattr(session.config, "workerinput") or cache is None or not _taken:
+        return
+    cache.set(CACHE_KEY, {**cache.get(CACHE_KEY, {}), **_taken})
 
 
 @pytest.fixture(scope="session")

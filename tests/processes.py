@@ -1,13 +1,17 @@
-"""Running the real `segway-gateway` command, and the rule for tests that need a service."""
+"""Running the real `segway-gateway` command (or the same command line in process), and the
+rule for tests that need a service."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +69,42 @@ def cli(
     )
 
 
+def invoke(
+    *args: str,
+    db: str | None = None,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`cli`, but in this process: the same `segway-gateway` command line through click's
+    CliRunner (the same command objects, options, environment variables, stdin, working
+    directory, exit status and the two output streams), without the half second of CPU
+    an interpreter start and its imports cost, and hashing secrets at the tests' cost.
+
+    An exception escaping the command is appended to stderr as the traceback the
+    interpreter would print (exit status 1), so `refused` still catches a crash.
+    Commands that configure logging or signals (`serve`, `sim run`, `push listen`) only
+    run here when they are refused before they start. Every command group keeps tests
+    that run it with `cli`, as a real process through its console script."""
+    from click.testing import CliRunner
+
+    from segway_gateway.cli import main
+
+    argv = [*args, *(["--db", db] if db is not None else [])]
+    environment: dict[str, str | None] = {name: None for name in INHERITED}
+    environment.update(env or {})
+    with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+        result = CliRunner().invoke(
+            main, argv, input=stdin, env=environment, prog_name=GATEWAY.name
+        )
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(
+        [GATEWAY.name, *argv], result.exit_code, result.stdout, stderr
+    )
+
+
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     """The stdout of a call that must have succeeded."""
     assert result.returncode == 0, f"{result.args}: {result.stdout}{result.stderr}"
@@ -99,10 +139,18 @@ START_TIMEOUT = 600.0
 STOP_TIMEOUT = 120.0
 
 
+@functools.cache
+def _prober() -> httpx.Client:
+    """The client `answers` asks through: one for the process, as making one costs 15-20 ms
+    of CPU (its TLS context), which a wait for `serve` paid on every look, 20 times a second.
+    It keeps no connection open: each look is a new one, as a new client's was."""
+    return httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def answers(url: str) -> int | None:
     """The HTTP status `url` answers a GET with; None while nothing answers there."""
     try:
-        return httpx.get(url, timeout=5).status_code
+        return _prober().get(url).status_code
     except httpx.TransportError:
         return None
 
@@ -140,13 +188,16 @@ class BackgroundProcess:
 
 
 class ServeProcess(BackgroundProcess):
-    """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`."""
+    """`segway-gateway serve` on a free loopback port, its output in a log file in `cwd`.
+
+    It stops at once on SIGTERM (`--drain-timeout 0`: no load balancer waits for its
+    readiness here); `extra` may give a drain timeout of its own, the last one counts."""
 
     def __init__(self, db_url: str, cwd: Path, *extra: str, port: int | None = None) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url]
-        super().__init__("serve", [*args, *extra], cwd)
+        super().__init__("serve", [*args, "--drain-timeout", "0", *extra], cwd)
 
     def wait_ready(self) -> None:
         healthy = f"{self.base_url}/healthz"

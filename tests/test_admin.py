@@ -10,7 +10,7 @@ import pytest
 from segway_gateway.contract.codes import Code
 from tests.conftest import ADMIN_TOKEN
 from tests.harness import LOCK, STATUS, UNLOCK, RunningGateway, command_code, eventually
-from tests.processes import cli, ok, refused
+from tests.processes import invoke, ok, refused
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {ADMIN_TOKEN}"])
@@ -137,18 +137,18 @@ def test_the_sim_cli_drives_the_admin_api(
     server: RunningGateway, api: httpx.Client, vehicle: str
 ) -> None:
     target = ("--url", server.base_url, "--admin-token", ADMIN_TOKEN)
-    assert ok(cli("sim", "fault", vehicle, "unlock-fail", "--for", "60", *target)) == (
+    assert ok(invoke("sim", "fault", vehicle, "unlock-fail", "--for", "60", *target)) == (
         f"{vehicle}: unlock-fail for 60 s\n"
     )
     assert command_code(api, UNLOCK, vehicle) == Code.UNLOCK_FAILED
-    ok(cli("sim", "clear", vehicle, *target))
+    ok(invoke("sim", "clear", vehicle, *target))
     assert command_code(api, UNLOCK, vehicle) == 0
-    assert ok(cli("sim", "fault", vehicle, "slow-reply", "--delay", "0.5", *target)) == (
+    assert ok(invoke("sim", "fault", vehicle, "slow-reply", "--delay", "0.5", *target)) == (
         f"{vehicle}: slow-reply, replies after 0.5 s\n"
     )
     assert server.call(lambda: server.sim_vehicle(vehicle).reply_delay) == 0.5
     refused(
-        cli("sim", "ride", vehicle, "start", "--url", server.base_url, "--admin-token", "no"),
+        invoke("sim", "ride", vehicle, "start", "--url", server.base_url, "--admin-token", "no"),
         "HTTP 401: admin token required",
     )
 

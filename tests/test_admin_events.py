@@ -10,7 +10,7 @@ from segway_gateway.contract.alerts import clears
 from segway_gateway.contract.device import DeviceEvent
 from tests.conftest import ADMIN_TOKEN
 from tests.harness import RunningGateway, eventually
-from tests.processes import cli, ok, refused
+from tests.processes import invoke, ok, refused
 
 EVENT_WAIT_SECONDS = 30.0
 
@@ -107,11 +107,11 @@ def test_the_sim_cli_raises_and_clears_alerts_and_fault_codes(
     server: RunningGateway, taken: Taken, vehicle: str
 ) -> None:
     target = ("--url", server.base_url, "--admin-token", ADMIN_TOKEN)
-    assert ok(cli("sim", "alert", vehicle, "3", *target)) == f"{vehicle}: alert 3 raised\n"
-    assert ok(cli("sim", "fault-code", vehicle, "39", *target)) == (
+    assert ok(invoke("sim", "alert", vehicle, "3", *target)) == f"{vehicle}: alert 3 raised\n"
+    assert ok(invoke("sim", "fault-code", vehicle, "39", *target)) == (
         f"{vehicle}: fault code 39 raised\n"
     )
     wait_for(taken, vehicle, ({3}, {39}))
-    ok(cli("sim", "fault-code", vehicle, "39", "--clear", *target))
+    ok(invoke("sim", "fault-code", vehicle, "39", "--clear", *target))
     wait_for(taken, vehicle, ({3}, set()))
-    refused(cli("sim", "alert", vehicle, "7", *target), "unknown alert code 7")
+    refused(invoke("sim", "alert", vehicle, "7", *target), "unknown alert code 7")

@@ -12,7 +12,7 @@ import yaml
 
 from segway_gateway.contract.asyncapi import KINDS
 from segway_gateway.contract.device import DEVICE_PUBLISHES, Topic
-from tests.processes import cli, ok
+from tests.processes import invoke, ok
 
 CHECKED_IN = Path(__file__).resolve().parent.parent / "docs" / "device-link.asyncapi.yaml"
 
@@ -42,14 +42,14 @@ def refs(node: Any) -> list[str]:
 
 
 def test_the_checked_in_document_is_what_the_command_prints() -> None:
-    printed = ok(cli("mqtt", "asyncapi"))
+    printed = ok(invoke("mqtt", "asyncapi"))
     assert printed == CHECKED_IN.read_text(), (
         "regenerate: segway-gateway mqtt asyncapi > docs/device-link.asyncapi.yaml"
     )
 
 
 def test_the_json_format_is_the_same_document(document: dict[str, Any]) -> None:
-    assert json.loads(ok(cli("mqtt", "asyncapi", "--format", "json"))) == document
+    assert json.loads(ok(invoke("mqtt", "asyncapi", "--format", "json"))) == document
 
 
 def test_it_is_asyncapi_3(document: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from segway_gateway.gateway.crypto import load_key
 from tests.brokers import PrivateBroker
 from tests.conftest import fresh_postgres
 from tests.harness import eventually, free_port
-from tests.processes import ServeProcess, cli, ok
+from tests.processes import ServeProcess, invoke, ok
 from tests.test_mqtt_link import STATUS_REPORT
 from tests.test_pushes import receiving, seed_with_pushes
 
@@ -111,7 +111,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         seed_with_pushes(tmp_path, url, [VEHICLE], db_url=db_url)
         port = free_port()
         config = ("mqtt", "broker-config", "--out", "broker", "--port", str(port))
-        ok(cli(*config, "--key-file", key_file, db=db_url, cwd=tmp_path))
+        ok(invoke(*config, "--key-file", key_file, db=db_url, cwd=tmp_path))
         broker = PrivateBroker(tmp_path / "broker" / "mosquitto.conf", port)
         broker.start()
         stack.callback(broker.stop)

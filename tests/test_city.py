@@ -10,7 +10,7 @@ import pytest
 from segway_gateway.sim.city import parse_bbox
 from tests.conftest import PLATFORM, get_token
 from tests.harness import DOC_SECRET, Seed, running
-from tests.processes import cli, refused
+from tests.processes import invoke, refused
 
 PARIS = "48.80,2.25,48.90,2.42"
 FLEET = [str(869_960_000_000_000 + n) for n in range(5)]
@@ -44,5 +44,7 @@ def test_the_fleet_parks_inside_the_configured_area(tmp_path: Path) -> None:
 
 
 def test_serve_and_sim_run_refuse_a_bad_box_in_one_line() -> None:
-    refused(cli("serve", "--city-bbox", "1,2,3"), "--city-bbox")
-    refused(cli("sim", "run", "--broker", "mqtt://127.0.0.1:1", "--city-bbox", "x"), "--city-bbox")
+    refused(invoke("serve", "--city-bbox", "1,2,3"), "--city-bbox")
+    refused(
+        invoke("sim", "run", "--broker", "mqtt://127.0.0.1:1", "--city-bbox", "x"), "--city-bbox"
+    )

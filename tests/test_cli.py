@@ -1,8 +1,10 @@
-"""The `segway-gateway` command, run as a real subprocess against a temp SQLite file.
+"""The `segway-gateway` store commands against a temp SQLite file.
 
 Each process start costs seconds on a slow machine, so one test tells one
-story (add, list, refuse, remove) instead of one test per step, and what a story
-only starts from is written into the database in process.
+story (add, list, refuse, remove) instead of one test per step, what a story
+only starts from is written into the database in process, and the commands run in
+process (`invoke`: the same command line, exit status and output) but for one story,
+the removals, which runs `platform` and `vehicle` as real processes (`cli`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import Seed, seed_database
-from tests.processes import cli, ok, refused
+from tests.processes import cli, invoke, ok, refused
 
 STORY_TIMEOUT = 1800
 
@@ -35,11 +37,11 @@ def db(tmp_path: Path) -> str:
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_platform_add_list_and_a_refused_second_add(db: str) -> None:
-    assert ok(cli("platform", "add", PLATFORM, "--secret", "s1", "--allow-weak-secret", db=db)) == (
-        f"platform {PLATFORM} added\n"
-    )
+    assert ok(
+        invoke("platform", "add", PLATFORM, "--secret", "s1", "--allow-weak-secret", db=db)
+    ) == (f"platform {PLATFORM} added\n")
     ok(
-        cli(
+        invoke(
             "platform",
             "add",
             EUROPE_PLATFORM,
@@ -52,10 +54,10 @@ def test_platform_add_list_and_a_refused_second_add(db: str) -> None:
         )
     )
     refused(
-        cli("platform", "add", PLATFORM, "--secret", "other", "--allow-weak-secret", db=db),
+        invoke("platform", "add", PLATFORM, "--secret", "other", "--allow-weak-secret", db=db),
         f"platform {PLATFORM} exists already",
     )
-    assert lines(ok(cli("platform", "list", db=db))) == [
+    assert lines(ok(invoke("platform", "list", db=db))) == [
         f"{PLATFORM}\tapac\t-",
         f"{EUROPE_PLATFORM}\teurope\t{PUSH_URL}",
     ]
@@ -64,31 +66,32 @@ def test_platform_add_list_and_a_refused_second_add(db: str) -> None:
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_platform_remove_and_a_refused_second_remove(db: str) -> None:
     asyncio.run(seed_database(db, Seed({PLATFORM: "s1", EUROPE_PLATFORM: "s2"}, {})))
-    assert ok(cli("platform", "remove", EUROPE_PLATFORM, db=db)) == (
+    assert ok(invoke("platform", "remove", EUROPE_PLATFORM, db=db)) == (
         f"platform {EUROPE_PLATFORM} removed\n"
     )
-    refused(cli("platform", "remove", EUROPE_PLATFORM, db=db), f"no platform {EUROPE_PLATFORM}")
-    assert lines(ok(cli("platform", "list", db=db))) == [f"{PLATFORM}\tapac\t-"]
+    refused(invoke("platform", "remove", EUROPE_PLATFORM, db=db), f"no platform {EUROPE_PLATFORM}")
+    assert lines(ok(invoke("platform", "list", db=db))) == [f"{PLATFORM}\tapac\t-"]
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_vehicle_add_list_and_refusals_that_add_nothing(db: str) -> None:
     asyncio.run(seed_database(db, Seed({PLATFORM: "s1"}, {})))
-    added = ok(cli("vehicle", "add", *VEHICLES, "--platform", PLATFORM, db=db))
+    added = ok(invoke("vehicle", "add", *VEHICLES, "--platform", PLATFORM, db=db))
     assert lines(added) == [f"vehicle {code} added to {PLATFORM}" for code in VEHICLES]
-    ok(cli("vehicle", "add", INACTIVE, "--inactive", "--platform", PLATFORM, db=db))
+    ok(invoke("vehicle", "add", INACTIVE, "--inactive", "--platform", PLATFORM, db=db))
 
     refused(
-        cli("vehicle", "add", "861477038719301", VEHICLES[0], "--platform", PLATFORM, db=db),
+        invoke("vehicle", "add", "861477038719301", VEHICLES[0], "--platform", PLATFORM, db=db),
         f"vehicle {VEHICLES[0]} exists already (nothing was added)",
     )
     refused(
-        cli("vehicle", "add", "861477038719300", "--platform", "A99999", db=db),
+        invoke("vehicle", "add", "861477038719300", "--platform", "A99999", db=db),
         "no platform A99999",
     )
 
     listed = {
-        line.split("\t")[0]: line.split("\t") for line in lines(ok(cli("vehicle", "list", db=db)))
+        line.split("\t")[0]: line.split("\t")
+        for line in lines(ok(invoke("vehicle", "list", db=db)))
     }
     assert sorted(listed) == sorted([*VEHICLES, INACTIVE]), "a refused add added nothing"
     assert all(row[1] == PLATFORM for row in listed.values())
@@ -127,17 +130,17 @@ def test_invalid_argument_is_refused_before_the_database_is_touched(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     path = tmp_path / "untouched.db"
-    refused(cli(*args, db=f"sqlite:///{path}"), message)
+    refused(invoke(*args, db=f"sqlite:///{path}"), message)
     assert not path.exists()
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_unsupported_database_url_is_one_clean_error() -> None:
-    refused(cli("platform", "list", db="mysql://x"), "unsupported database 'mysql'")
+    refused(invoke("platform", "list", db="mysql://x"), "unsupported database 'mysql'")
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_serve_help_lists_its_options() -> None:
-    help_text = ok(cli("serve", "--help"))
+    help_text = ok(invoke("serve", "--help"))
     for option in ("--host", "--port", "--db", "--region", "--token-ttl", "--demo"):
         assert option in help_text, option

@@ -1,7 +1,11 @@
-"""The client commands of `segway-gateway` (token, queries, controls, settings), run as
-real subprocesses against a gateway on loopback.
+"""The client commands of `segway-gateway` (token, queries, controls, settings) against a
+gateway on loopback, over HTTP.
 
-Each process start costs a second or more, so a test tells one short story.
+A process start costs a second or more on a loaded machine, so most commands run in
+process (`invoke`: the same command line, exit status and output); the token story, the
+progress bar, a refused secret and one setting run as real processes (`cli`), so the
+console script, its exit statuses and its one-line errors are exercised as an operator
+meets them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, FIRST_VEHICLE, OTHER_VEHICLE, PLATFORM, SEED
 from tests.harness import DOC_SECRET, RunningGateway, free_port, running
-from tests.processes import cli, ok, refused
+from tests.processes import cli, invoke, ok, refused
 
 MISSING = "861477000000000"
 
@@ -41,10 +45,12 @@ def vehicles(count: int) -> list[str]:
 
 
 def client(
-    gateway: RunningGateway, *args: str, stdin: str | None = None
+    gateway: RunningGateway, *args: str, stdin: str | None = None, process: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """`segway-gateway ARGS` with the credentials as options."""
-    return cli(
+    """`segway-gateway ARGS` with the credentials as options, in process (`invoke`) or,
+    with `process`, as a real process (`cli`)."""
+    run = cli if process else invoke
+    return run(
         *args,
         "--base-url",
         gateway.base_url,
@@ -123,15 +129,18 @@ def test_controls_unlock_open_find_and_lock(gateway: RunningGateway) -> None:
 
 def test_every_setting_reaches_the_vehicle(gateway: RunningGateway) -> None:
     (iot_code,) = vehicles(1)
-    for setting in (
-        ["switch", "--alert-sensitivity", "3", "--low-power-value", "20"],
-        ["able-switch", "--kickstand-check", "on", "--low-power-switch", "off"],
-        ["ambient", "--bright", "2", "--parking", "2:3", "--cruise", "1:7"],
-        ["sound", "--on", "--volume", "2", "--sound", "toot=off", "--sound", "locked=keep"],
-        ["bluetooth-key", "4BKNwi77"],
-        ["interval", "--location-locked", "600", "--status-riding", "15"],
+    for n, setting in enumerate(
+        (
+            ["switch", "--alert-sensitivity", "3", "--low-power-value", "20"],
+            ["able-switch", "--kickstand-check", "on", "--low-power-switch", "off"],
+            ["ambient", "--bright", "2", "--parking", "2:3", "--cruise", "1:7"],
+            ["sound", "--on", "--volume", "2", "--sound", "toot=off", "--sound", "locked=keep"],
+            ["bluetooth-key", "4BKNwi77"],
+            ["interval", "--location-locked", "600", "--status-riding", "15"],
+        )
     ):
-        assert table(ok(client(gateway, "set", *setting, iot_code)))[1][:2] == [iot_code, "ok"]
+        changed = client(gateway, "set", *setting, iot_code, process=n == 0)  # the first: `cli`
+        assert table(ok(changed))[1][:2] == [iot_code, "ok"]
 
     assert table(ok(client(gateway, "bluetooth-key", iot_code)))[1] == [iot_code, "4BKNwi77"]
     settings = gateway.sim_settings(iot_code)
@@ -241,6 +250,7 @@ def test_a_failed_command_is_sent_again_only_with_retry(gateway: RunningGateway)
 
 
 def test_credentials_and_server_problems_are_one_clean_line(gateway: RunningGateway) -> None:
+    """The refused secret in a real process (`cli`): its exit status and one line."""
     (iot_code,) = vehicles(1)
     wrong = cli(
         "status",
@@ -256,7 +266,7 @@ def test_credentials_and_server_problems_are_one_clean_line(gateway: RunningGate
     assert wrong.returncode == 1 and wrong.stdout == ""
 
     closed = f"http://127.0.0.1:{free_port()}"
-    unreachable = cli(
+    unreachable = invoke(
         "unlock",
         iot_code,
         "--base-url",
@@ -269,7 +279,7 @@ def test_credentials_and_server_problems_are_one_clean_line(gateway: RunningGate
     refused(unreachable, f"cannot reach {closed}: ConnectError")
     assert unreachable.returncode == 1
 
-    no_region = cli("token", "--client-id", "X1", "--client-secret", "s")
+    no_region = invoke("token", "--client-id", "X1", "--client-secret", "s")
     refused(no_region, "no region for platform code 'X1'")
     assert no_region.returncode == 2
 
@@ -286,13 +296,13 @@ def test_a_server_that_never_answers_is_given_up_after_the_timeout() -> None:
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         login = ("--base-url", url, "--client-id", PLATFORM, "--client-secret", DOC_SECRET)
         started = time.monotonic()
-        result = cli("token", *login, "--timeout", "0.5")
+        result = invoke("token", *login, "--timeout", "0.5")
         refused(result, f"cannot reach {url}: ReadTimeout")
         assert result.returncode == 1
-        result = cli("status", str(FIRST_VEHICLE), *login, env={"SEGWAY_TIMEOUT": "0.5"})
+        result = invoke("status", str(FIRST_VEHICLE), *login, env={"SEGWAY_TIMEOUT": "0.5"})
         refused(result, f"cannot reach {url}: ReadTimeout")
         assert time.monotonic() - started < 10, "the default timeout (15 s) was used"
-    usage_error(cli("token", *login, "--timeout", "0"), "'--timeout'")
+    usage_error(invoke("token", *login, "--timeout", "0"), "'--timeout'")
 
 
 def test_bad_arguments_are_refused_before_anything_is_sent() -> None:
@@ -320,14 +330,16 @@ def test_bad_arguments_are_refused_before_anything_is_sent() -> None:
         (["light"], "nothing to set"),
         (["power", "maybe"], "'maybe' is not one of 'on', 'off'"),
     ]:
-        usage_error(cli(*args, code, *closed), message)
-    usage_error(cli("status", "86147703871911x", *closed), "1 to 32 digits")
-    usage_error(cli("status", *closed), "name at least one vehicle")
+        usage_error(invoke(*args, code, *closed), message)
+    usage_error(invoke("status", "86147703871911x", *closed), "1 to 32 digits")
+    usage_error(invoke("status", *closed), "name at least one vehicle")
 
 
 def test_the_progress_bar_is_on_stderr_only_when_wanted(gateway: RunningGateway) -> None:
+    """Real processes: the bar writes to the process's stderr as it was at import."""
     first, second = vehicles(2)
-    shown = client(gateway, "status", "--progress", first, second)
+    shown = client(gateway, "status", "--progress", first, second, process=True)
     assert ok(shown).count("\n") == 3 and "2/2" in shown.stderr and "[#" in shown.stderr
-    assert client(gateway, "status", first, second).stderr == ""  # not a terminal
-    assert client(gateway, "status", first).stderr == ""
+    quiet = client(gateway, "status", first, second, process=True)
+    assert ok(quiet) and quiet.stderr == ""  # not a terminal
+    assert client(gateway, "status", first, process=True).stderr == ""

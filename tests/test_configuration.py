@@ -43,7 +43,8 @@ class EnvServe(BackgroundProcess):
     def __init__(self, cwd: Path, **settings: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {"SEGWAY_GATEWAY_PORT": str(self.port), **settings}
+        env = {"SEGWAY_GATEWAY_PORT": str(self.port), "SEGWAY_GATEWAY_DRAIN_TIMEOUT": "0"}
+        env.update(settings)
         super().__init__("serve", ["serve"], cwd, env=env)
 
     def stop(self) -> None:

@@ -26,7 +26,7 @@ from segway_gateway.gateway.config import (
     MIN_TOKEN_TTL,
     GatewayConfig,
 )
-from tests.processes import cli, ok
+from tests.processes import invoke, ok
 from tests.test_sdk_alone import SERVER_ONLY
 
 STORY_TIMEOUT = 1800
@@ -38,14 +38,14 @@ OPTION_ENV = ("SEGWAY_GATEWAY_DB", "SEGWAY_GATEWAY_KEY_FILE", "SEGWAY_GATEWAY_BR
 def shown_default(help_text: str, option: str) -> str:
     """What `--help` says `option` defaults to (its lines wrapped back into one)."""
     flat = " ".join(help_text.split())
-    found = re.search(rf"{re.escape(option)} [^\[]*\[default: ([^;\]]+)", flat)
+    found = re.search(rf"{re.escape(option)} [^\[]*\[(?:env var: [^;]+; )?default: ([^;\]]+)", flat)
     assert found is not None, f"no default shown for {option}:\n{help_text}"
     return found.group(1)
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_serve_help_shows_the_config_defaults() -> None:
-    help_text = ok(cli("serve", "--help"))
+    help_text = ok(invoke("serve", "--help"))
     expected = {
         "--host": DEFAULT_HOST,
         "--port": DEFAULT_PORT,
@@ -66,10 +66,10 @@ def test_serve_help_shows_the_config_defaults() -> None:
 
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_sim_run_and_admin_commands_show_the_config_defaults() -> None:
-    help_text = ok(cli("sim", "run", "--help"))
+    help_text = ok(invoke("sim", "run", "--help"))
     for option, default in {"--speedup": CONFIG.speedup, "--seed": CONFIG.seed}.items():
         assert shown_default(help_text, option) == str(default), option
-    assert shown_default(ok(cli("sim", "fault", "--help")), "--url") == DEFAULT_URL
+    assert shown_default(ok(invoke("sim", "fault", "--help")), "--url") == DEFAULT_URL
 
 
 @pytest.mark.parametrize(

@@ -158,8 +158,15 @@ def topology(tmp_path: Path, postgres_url: str) -> Iterator[Topology]:
     try:
         gateways = []
         for n in (1, 2):
+            drain = ("--drain-timeout", "10", "--command-timeout", "2")  # as in production
             gateway = ServeProcess(
-                postgres_url, tmp_path, "--broker", broker.url, "--gateway-id", f"gateway-{n}"
+                postgres_url,
+                tmp_path,
+                "--broker",
+                broker.url,
+                "--gateway-id",
+                f"gateway-{n}",
+                *drain,
             )
             processes.append(gateway)
             gateways.append(gateway)

@@ -31,7 +31,7 @@ from segway_gateway.gateway.crypto import load_key
 from tests.brokers import PrivateBroker, private_broker
 from tests.conftest import PLATFORM
 from tests.harness import DOC_SECRET, free_port
-from tests.processes import cli, ok, refused
+from tests.processes import invoke, ok, refused
 
 FLEET = ["869100000000001", "869100000000002", "869100000000003"]
 ATTACKER, VICTIM, BYSTANDER = FLEET
@@ -329,11 +329,11 @@ def test_broker_config_writes_the_bound_config_and_the_notes_for_other_brokers(
     tmp_path: Path,
 ) -> None:
     db = f"sqlite:///{tmp_path / 'gateway.db'}"
-    ok(cli("platform", "add", PLATFORM, "--secret", DOC_SECRET, db=db))
-    ok(cli("vehicle", "add", *FLEET, "--platform", PLATFORM, db=db))
+    ok(invoke("platform", "add", PLATFORM, "--secret", DOC_SECRET, db=db))
+    ok(invoke("vehicle", "add", *FLEET, "--platform", PLATFORM, db=db))
     out = tmp_path / "broker"
     key_file = str(tmp_path / "gateway.key")
-    printed = ok(cli("mqtt", "broker-config", "--out", str(out), "--key-file", key_file, db=db))
+    printed = ok(invoke("mqtt", "broker-config", "--out", str(out), "--key-file", key_file, db=db))
     assert f"{len(FLEET)} vehicles" in printed and "README" in printed
     document = json.loads((out / "dynamic-security.json").read_text())
     bound = {c["username"]: c.get("clientid") for c in document["clients"]}
@@ -346,7 +346,7 @@ def test_broker_config_writes_the_bound_config_and_the_notes_for_other_brokers(
 def test_broker_config_refuses_a_missing_plugin_in_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "mosquitto_dynamic_security.so"
     options = ["--key-file", str(tmp_path / "gateway.key"), "--plugin", str(missing)]
-    result = cli(
+    result = invoke(
         "mqtt",
         "broker-config",
         "--out",

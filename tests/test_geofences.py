@@ -19,7 +19,7 @@ from segway_gateway.contract.codes import Code
 from segway_gateway.gateway.runtime import REGISTRATION_POLL_SECONDS
 from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, PLATFORM
 from tests.harness import RunningGateway, eventually
-from tests.processes import cli, ok, refused
+from tests.processes import cli, invoke, ok, refused
 
 UNLOCK = "/api/v2/vehicle/control/unlock"
 LOCK = "/api/v2/vehicle/control/lock"
@@ -254,6 +254,8 @@ def test_listing_an_unknown_platforms_zones_is_404(admin: httpx.Client) -> None:
 
 
 # The CLI ------------------------------------------------------------------------
+# A zone added while serving comes from a real process (`cli`), as an operator's would;
+# the other stories run the commands in process (`invoke`).
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
@@ -287,39 +289,39 @@ def lines(text: str) -> list[str]:
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_geofence_cli_adds_lists_refuses_and_removes(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    ok(cli("platform", "add", PLATFORM, "--secret", "s1", "--allow-weak-secret", db=db))
+    ok(invoke("platform", "add", PLATFORM, "--secret", "s1", "--allow-weak-secret", db=db))
     depot = tmp_path / "depot.geojson"
     depot.write_text(json.dumps(polygon(square(114.1, 22.6, 0.01))))
-    assert ok(cli("geofence", "add", PLATFORM, "depot", str(depot), db=db)) == (
+    assert ok(invoke("geofence", "add", PLATFORM, "depot", str(depot), db=db)) == (
         f"geofence depot added to {PLATFORM} (1 polygon)\n"
     )
     two = {
         "type": "MultiPolygon",
         "coordinates": [[square(114.0, 22.5, 0.01)], [square(114.2, 22.7, 0.01)]],
     }
-    from_stdin = cli("geofence", "add", PLATFORM, "two", "-", db=db, stdin=json.dumps(two))
+    from_stdin = invoke("geofence", "add", PLATFORM, "two", "-", db=db, stdin=json.dumps(two))
     assert ok(from_stdin) == f"geofence two added to {PLATFORM} (2 polygons)\n"
 
     refused(
-        cli("geofence", "add", PLATFORM, "depot", str(depot), db=db),
+        invoke("geofence", "add", PLATFORM, "depot", str(depot), db=db),
         f"geofence depot exists already on platform {PLATFORM}",
     )
-    refused(cli("geofence", "add", "A99999", "depot", str(depot), db=db), "no platform A99999")
-    assert lines(ok(cli("geofence", "list", db=db))) == [
+    refused(invoke("geofence", "add", "A99999", "depot", str(depot), db=db), "no platform A99999")
+    assert lines(ok(invoke("geofence", "list", db=db))) == [
         f"depot\t{PLATFORM}\t1\t114.090000,22.590000,114.110000,22.610000",
         f"two\t{PLATFORM}\t2\t113.990000,22.490000,114.210000,22.710000",
     ]
-    assert ok(cli("geofence", "list", "--platform", OTHER_PLATFORM, db=db)) == "no geofences\n"
+    assert ok(invoke("geofence", "list", "--platform", OTHER_PLATFORM, db=db)) == "no geofences\n"
 
-    assert ok(cli("geofence", "remove", PLATFORM, "depot", db=db)) == (
+    assert ok(invoke("geofence", "remove", PLATFORM, "depot", db=db)) == (
         f"geofence depot removed from {PLATFORM}\n"
     )
     refused(
-        cli("geofence", "remove", PLATFORM, "depot", db=db),
+        invoke("geofence", "remove", PLATFORM, "depot", db=db),
         f"no geofence depot on platform {PLATFORM}",
     )
-    ok(cli("platform", "remove", PLATFORM, db=db))
-    assert ok(cli("geofence", "list", db=db)) == "no geofences\n", "zones go with their platform"
+    ok(invoke("platform", "remove", PLATFORM, db=db))
+    assert ok(invoke("geofence", "list", db=db)) == "no geofences\n", "zones go with their platform"
 
 
 @pytest.mark.timeout(STORY_TIMEOUT)
@@ -345,5 +347,7 @@ def test_bad_geojson_is_refused_by_the_cli_before_the_database_is_touched(
     path = tmp_path / "untouched.db"
     zone_file = tmp_path / "zone.geojson"
     zone_file.write_text(content)
-    refused(cli("geofence", "add", PLATFORM, "z", str(zone_file), db=f"sqlite:///{path}"), message)
+    refused(
+        invoke("geofence", "add", PLATFORM, "z", str(zone_file), db=f"sqlite:///{path}"), message
+    )
     assert not path.exists()

@@ -62,4 +62,3 @@ def test_sigterm_drains_then_exits_0(tmp_path: Path) -> None:
     assert exit_code == 0, server.log()
     assert COMMAND_TIMEOUT <= drained < DRAIN_TIMEOUT, drained
     assert "Application shutdown complete" in server.log()
-

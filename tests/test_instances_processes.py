@@ -20,7 +20,7 @@ from segway_gateway.contract.pushes import PushEvent, StatusPush
 from tests.brokers import PrivateBroker
 from tests.conftest import api_client, fresh_postgres
 from tests.harness import command_code, eventually, free_port
-from tests.processes import BackgroundProcess, ServeProcess, cli, ok
+from tests.processes import BackgroundProcess, ServeProcess, invoke, ok
 from tests.test_pushes import receiving, seed_with_pushes
 
 FLEET = [str(869_996_000_000_000 + n) for n in range(8)]
@@ -78,7 +78,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         seed_with_pushes(workdir, url, FLEET, db_url=db_url)
         port = free_port()
         config = ("mqtt", "broker-config", "--out", "broker", "--port", str(port), *key_flags)
-        ok(cli(*config, db=db_url, cwd=workdir))
+        ok(invoke(*config, db=db_url, cwd=workdir))
         broker = PrivateBroker(workdir / "broker" / "mosquitto.conf", port)
         broker.start()
         stack.callback(broker.stop)

@@ -1,4 +1,6 @@
-"""`serve --broker`, `sim run` and `mqtt …` as real processes around a private Mosquitto."""
+"""`serve --broker`, `sim run` and `mqtt broker-config` as real processes around a private
+Mosquitto; the store commands, `mqtt password` and the refusals of bad flags run in
+process (`invoke`)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from segway_gateway.gateway.crypto import load_key
 from tests.brokers import PrivateBroker
 from tests.conftest import PLATFORM, api_client
 from tests.harness import DOC_SECRET, UNLOCK, command_code, eventually, free_port
-from tests.processes import BackgroundProcess, cli, ok, refused, serving
+from tests.processes import BackgroundProcess, cli, invoke, ok, refused, serving
 from tests.test_mqtt_link import fresh_fleet, online
 
 FLEET_SIZE = 3
@@ -37,8 +39,8 @@ def fleet() -> list[str]:
 @pytest.fixture(scope="module")
 def db_url(workdir: Path, fleet: list[str]) -> str:
     url = f"sqlite:///{workdir / 'gateway.db'}"
-    ok(cli("platform", "add", PLATFORM, "--secret", DOC_SECRET, db=url))
-    ok(cli("vehicle", "add", *fleet, "--platform", PLATFORM, db=url))
+    ok(invoke("platform", "add", PLATFORM, "--secret", DOC_SECRET, db=url))
+    ok(invoke("vehicle", "add", *fleet, "--platform", PLATFORM, db=url))
     return url
 
 
@@ -139,7 +141,7 @@ def retained(workdir: Path, broker_url: str, iot_code: str, kind: Topic) -> byte
 def test_mqtt_password_prints_what_the_broker_accepts(
     workdir: Path, broker_url: str, fleet: list[str]
 ) -> None:
-    line = ok(cli("mqtt", "password", fleet[0], cwd=workdir)).strip()
+    line = ok(invoke("mqtt", "password", fleet[0], cwd=workdir)).strip()
     iot_code, password = line.split("\t")
     assert iot_code == fleet[0]
 
@@ -166,5 +168,5 @@ def test_serve_refuses_a_broker_that_turns_its_credentials_down(
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:1883", "mqtt://", "mqtt://host:99999"])
 def test_bad_broker_urls_are_refused_in_one_line(url: str) -> None:
-    refused(cli("serve", "--broker", url), "--broker")
-    refused(cli("sim", "run", "--broker", url, "--count", "1"), "--broker")
+    refused(invoke("serve", "--broker", url), "--broker")
+    refused(invoke("sim", "run", "--broker", url, "--count", "1"), "--broker")

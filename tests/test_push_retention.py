@@ -20,7 +20,7 @@ from segway_gateway.gateway.store.outbox import DEAD, DELIVERED, PENDING, Attemp
 from segway_gateway.gateway.store.tables import push_attempts, push_outbox
 from tests.conftest import PLATFORM
 from tests.harness import RunningGateway, Seed, eventually, running
-from tests.processes import cli, ok, refused
+from tests.processes import invoke, ok, refused
 from tests.test_push_claims import STATUS, VEHICLE, seed
 
 DAY_MS = 86_400_000
@@ -80,12 +80,16 @@ def test_push_prune_on_the_command_line(tmp_path: Path) -> None:
             await outbox_with(db, tmp_path, MIX)
 
     asyncio.run(prepare())
-    assert ok(cli("push", "prune", "--older-than", "30", db=db_url)).strip() == "2 pushes deleted"
-    assert ok(cli("push", "prune", "--older-than", "30", db=db_url)).strip() == "0 pushes deleted"
-    printed = ok(cli("push", "prune", "--older-than", "0.5", "--dead", db=db_url))
+    assert (
+        ok(invoke("push", "prune", "--older-than", "30", db=db_url)).strip() == "2 pushes deleted"
+    )
+    assert (
+        ok(invoke("push", "prune", "--older-than", "30", db=db_url)).strip() == "0 pushes deleted"
+    )
+    printed = ok(invoke("push", "prune", "--older-than", "0.5", "--dead", db=db_url))
     assert printed.strip() == "2 pushes deleted"  # the old dead one and yesterday's
-    refused(cli("push", "prune", "--older-than", "-1", db=db_url), "--older-than")
-    refused(cli("push", "prune", db=db_url), "--older-than")
+    refused(invoke("push", "prune", "--older-than", "-1", db=db_url), "--older-than")
+    refused(invoke("push", "prune", db=db_url), "--older-than")
 
 
 def test_the_gateway_deletes_delivered_pushes_past_its_retention_when_it_starts(

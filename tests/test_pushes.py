@@ -36,7 +36,7 @@ from tests.harness import (
     running,
     serving_in_thread,
 )
-from tests.processes import PushListener, cli, listening, ok, refused, serving
+from tests.processes import PushListener, invoke, listening, ok, refused, serving
 
 FLEET = [str(869_900_000_000_000 + n) for n in range(3)]
 NOTHING = Seed(platforms={}, vehicles={})
@@ -298,7 +298,7 @@ def end_leases(db_url: str) -> int:
 
 def attempts_listed(db: str, event_id: str, *window: str) -> list[dict[str, object]]:
     """What `push log --event EVENT_ID --json [WINDOW]` lists, parsed."""
-    printed = ok(cli("push", "log", "--event", event_id, "--json", *window, db=db))
+    printed = ok(invoke("push", "log", "--event", event_id, "--json", *window, db=db))
     return [json.loads(line) for line in printed.splitlines()]
 
 
@@ -307,15 +307,15 @@ def test_push_log_lists_attempts_by_platform_state_event_and_time(
 ) -> None:
     db = pushing.config.db_url
     eventually(lambda: bool(of(listener, "status", FLEET[0])), "a status push")
-    printed = ok(cli("push", "log", "--platform", PLATFORM, "--state", "delivered", db=db))
+    printed = ok(invoke("push", "log", "--platform", PLATFORM, "--state", "delivered", db=db))
     assert " HTTP 200 " in printed and f"status {FLEET[0]}" in printed
-    entries = [json.loads(line) for line in ok(cli("push", "log", "--json", db=db)).splitlines()]
+    entries = [json.loads(line) for line in ok(invoke("push", "log", "--json", db=db)).splitlines()]
     event_id = next(e["event_id"] for e in entries if e["kind"] == "status")
 
     assert {e["event_id"] for e in attempts_listed(db, event_id)} == {event_id}
     assert attempts_listed(db, event_id, "--until", "2000-01-01") == []
     assert attempts_listed(db, event_id, "--since", "2099-01-01") == []
-    later = ok(cli("push", "log", "--since", "2099-01-01", db=db))
+    later = ok(invoke("push", "log", "--since", "2099-01-01", db=db))
     assert later.strip() == "no push attempts"
 
 
@@ -334,15 +334,15 @@ def test_push_replay_sends_a_push_again_with_its_event_id_and_logs_both_attempts
         e.event_id for e in delivered if e.kind == "status" and attempts(e.event_id) == 1
     )
 
-    assert ok(cli("push", "replay", event_id, db=db)).strip() == "1 pushes to send again"
+    assert ok(invoke("push", "replay", event_id, db=db)).strip() == "1 pushes to send again"
     eventually(
         lambda: sum(line.get("eventId") == event_id for line in listener.printed()) >= 2,
         "the replayed push, with its event id",
     )
     eventually(lambda: attempts(event_id) == 2, "both attempts recorded")
     assert [e["event_id"] for e in attempts_listed(db, event_id)] == [event_id] * 2
-    assert ok(cli("push", "replay", "--dead", db=db)).strip() == "0 pushes to send again"
-    refused(cli("push", "replay", db=db), "say which pushes")
+    assert ok(invoke("push", "replay", "--dead", db=db)).strip() == "0 pushes to send again"
+    refused(invoke("push", "replay", db=db), "say which pushes")
 
 
 def test_the_admin_api_lists_the_log_and_replays_a_time_range(
@@ -421,11 +421,11 @@ def test_platform_set_push_policy_stores_it_and_refuses_an_unknown_platform(
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'gateway.db'}"
     seed_with_pushes(tmp_path, "http://127.0.0.1:9", [str(869_940_000_000_000)], "A50001")
-    ok(cli("platform", "set-push-policy", "A50001", "durable", db=db_url))
+    ok(invoke("platform", "set-push-policy", "A50001", "durable", db=db_url))
 
     async def stored() -> str | None:
         async with Database(db_url) as db:
             return await db.platforms.push_policy("A50001")
 
     assert asyncio.run(stored()) == "durable"
-    refused(cli("platform", "set-push-policy", "A99999", "durable", db=db_url), "no platform")
+    refused(invoke("platform", "set-push-policy", "A99999", "durable", db=db_url), "no platform")

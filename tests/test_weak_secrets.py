@@ -1,5 +1,8 @@
 """`platform add` and `platform set-secret` refuse a secret shorter than 16 characters
-(non-zero exit, one clean line, nothing stored) unless `--allow-weak-secret`."""
+(non-zero exit, one clean line, nothing stored) unless `--allow-weak-secret`.
+
+The commands run in process (`invoke`); test_sealing and test_cli run `platform` as a
+real process."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 
 from segway_gateway.gateway.crypto import verify_secret
 from segway_gateway.gateway.store.db import Database
-from tests.processes import cli, ok, refused
+from tests.processes import invoke, ok, refused
 
 STORY_TIMEOUT = 1800
 PLATFORM = "A20081"
@@ -33,9 +36,11 @@ def test_platform_add_refuses_a_short_secret_unless_allowed(tmp_path: Path) -> N
     assert len(SHORT) == 15 and len(SIXTEEN) == 16
     path = tmp_path / "gateway.db"
     db, key = f"sqlite:///{path}", str(tmp_path / "gateway.key")
-    refused(cli("platform", "add", PLATFORM, "--secret", SHORT, "--key-file", key, db=db), REFUSAL)
     refused(
-        cli(
+        invoke("platform", "add", PLATFORM, "--secret", SHORT, "--key-file", key, db=db), REFUSAL
+    )
+    refused(
+        invoke(
             "platform",
             "add",
             PLATFORM,
@@ -48,12 +53,12 @@ def test_platform_add_refuses_a_short_secret_unless_allowed(tmp_path: Path) -> N
     )
     assert not path.exists(), "a refused secret touched the database"
 
-    ok(cli("platform", "add", PLATFORM, "--secret", SIXTEEN, "--key-file", key, db=db))
+    ok(invoke("platform", "add", PLATFORM, "--secret", SIXTEEN, "--key-file", key, db=db))
     secret_hash = stored_hash(db, PLATFORM)
     assert secret_hash is not None and verify_secret(SIXTEEN, secret_hash)
 
     ok(
-        cli(
+        invoke(
             "platform",
             "add",
             "A20082",
@@ -72,17 +77,17 @@ def test_platform_add_refuses_a_short_secret_unless_allowed(tmp_path: Path) -> N
 @pytest.mark.timeout(STORY_TIMEOUT)
 def test_platform_set_secret_refuses_a_short_secret_unless_allowed(tmp_path: Path) -> None:
     db, key = f"sqlite:///{tmp_path / 'gateway.db'}", str(tmp_path / "gateway.key")
-    ok(cli("platform", "add", PLATFORM, "--secret", SIXTEEN, "--key-file", key, db=db))
+    ok(invoke("platform", "add", PLATFORM, "--secret", SIXTEEN, "--key-file", key, db=db))
     before = stored_hash(db, PLATFORM)
 
     refused(
-        cli("platform", "set-secret", PLATFORM, "--secret", SHORT, "--key-file", key, db=db),
+        invoke("platform", "set-secret", PLATFORM, "--secret", SHORT, "--key-file", key, db=db),
         REFUSAL,
     )
     assert stored_hash(db, PLATFORM) == before, "a refused secret was stored"
 
     ok(
-        cli(
+        invoke(
             "platform",
             "set-secret",
             PLATFORM,

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from segway_gateway.cli import log_format
 from segway_gateway.cli.common import (
     ADMIN_TOKEN_ENV,
     city_option,
@@ -220,7 +219,7 @@ def serve(
     """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
     import uvicorn
 
-    from segway_gateway.cli import demo_receiver
+    from segway_gateway.cli import demo_receiver, log_format
     from segway_gateway.cli.draining import DrainingServer
     from segway_gateway.gateway.app import create_app
     from segway_gateway.gateway.slow_clients import head_deadline_protocol
