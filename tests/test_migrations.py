@@ -31,7 +31,7 @@ from tests.processes import ServeProcess, cli, ok
 FIXTURES = Path(__file__).parent / "data" / "pre_alembic"
 FIXTURE_KEY = "pre-alembic-fixture-key"
 """The gateway key the fixtures were made with (their secrets are sealed with it)."""
-HEAD = "0003"
+HEAD = "0004"
 DROPPED = {"platform_secrets", "push_policies"}
 """Tables the contract revision drops (their rows move into `platforms`)."""
 SECRETS = {
@@ -112,10 +112,10 @@ def without(row: tuple[Any, ...], *names: str) -> tuple[Any, ...]:
 
 def test_history_and_current_name_the_same_revisions(tmp_path: Path) -> None:
     history = ok(cli("db", "history")).splitlines()
-    assert [line.split(":")[0] for line in history] == ["0001", "0002", "0003 (contract)"]
+    assert [line.split(":")[0] for line in history] == ["0001", "0002", "0003", "0004 (contract)"]
     db = f"sqlite:///{tmp_path / 'new.db'}"
     assert ok(cli("db", "current", db=db)) == "none\n"
-    assert "the schema is at 0003 (head)" in ok(cli("db", "upgrade", db=db))
+    assert f"the schema is at {HEAD} (head)" in ok(cli("db", "upgrade", db=db))
     assert ok(cli("db", "current", db=db)) == f"{HEAD}\n"
     assert history[-1].startswith(HEAD)
     assert "nothing to do" in ok(cli("db", "upgrade", db=db))
@@ -138,19 +138,21 @@ def test_an_old_database_upgrades_in_place_with_every_row(
     assert ok(cli("db", "current", db=old_database)) == "none\n", "nothing was changed"
 
     out = ok(cli("db", "upgrade", db=old_database))
-    assert [line.split(":")[0] for line in out.splitlines()[:3]] == [
+    assert [line.split(":")[0] for line in out.splitlines()[:4]] == [
         "upgraded to 0001",
         "upgraded to 0002",
         "upgraded to 0003",
+        "upgraded to 0004",
     ]
     assert ok(cli("db", "current", db=old_database)) == f"{HEAD}\n"
 
     after = rows(old_database)
     assert set(after) == set(before) - DROPPED
     new_columns = ("sealed_secret", "push_policy")
-    for table in set(after) - {"platforms"}:
+    for table in set(after) - {"platforms", "vehicles"}:
         assert after[table] == before[table], table
     assert {without(r, *new_columns) for r in after["platforms"]} == before["platforms"]
+    assert {without(r, "commanded_lock") for r in after["vehicles"]} == before["vehicles"]
     sealed = {dict(r)["platform_code"]: dict(r)["sealed"] for r in before["platform_secrets"]}
     policies = {dict(r)["platform_code"]: dict(r)["policy"] for r in before["push_policies"]}
     for row in map(dict, after["platforms"]):
@@ -169,8 +171,9 @@ def test_serve_applies_what_it_needs_and_serves_the_old_data(
     try:
         server.wait_ready()
         log = server.log()
-        assert "schema upgraded to 0001" in log and "schema upgraded to 0002" in log, log
-        assert "0003" not in log
+        for revision in ("0001", "0002", "0003"):
+            assert f"schema upgraded to {revision}" in log, log
+        assert "0004" not in log
         with httpx.Client(base_url=server.base_url, timeout=30) as http:
             token = _token(http, "E10001")
             assert token.status_code == 200, token.text
@@ -186,7 +189,7 @@ def test_serve_applies_what_it_needs_and_serves_the_old_data(
             assert suspended.json()["error"] == "unauthorized_client"
     finally:
         server.stop()
-    assert ok(cli("db", "current", db=old_database)) == "0002\n"
+    assert ok(cli("db", "current", db=old_database)) == "0003\n"
     assert {"platform_secrets", "push_policies"} <= set(rows(old_database))
     assert rows(old_database)["push_attempts"] >= before["push_attempts"]
 
@@ -230,4 +233,4 @@ def test_instances_starting_together_upgrade_once(postgres_url: str) -> None:
             for handle in handles:
                 await handle.close()
 
-    assert asyncio.run(run()) == [0, 0, 0, 3]
+    assert asyncio.run(run()) == [0, 0, 0, 4]

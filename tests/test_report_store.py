@@ -168,6 +168,29 @@ def test_a_command_to_a_vehicle_that_never_reported_leaves_it_without_status(
     asyncio.run(story())
 
 
+def test_a_report_made_before_the_first_command_and_arriving_after_it_keeps_its_state(
+    db_url: str,
+) -> None:
+    """The vehicle's first report, made before an unlock that was answered 0 and stored
+    after it (it had no status yet for the unlock to change), says unlocked: the row
+    keeps the lock state the command set (`commanded_lock`). Before, it said locked."""
+
+    async def story() -> None:
+        db = await seeded(db_url)
+        try:
+            vehicle = VEHICLES[5]
+            await db.vehicles.apply_command(vehicle, T0 + 5000, locked=False)
+            first = status_at(T0 + 4000, locked=True, odometer=9)  # made before the unlock
+            assert await db.vehicles.apply_reports([report(vehicle, first)]) != []
+            state = await db.vehicles.state(vehicle)
+            assert state is not None and state.status is not None
+            assert (state.status["locked"], state.status["odometer"]) == (False, 9)
+        finally:
+            await db.close()
+
+    asyncio.run(story())
+
+
 def test_settings_written_by_commands_merge_and_reports_leave_them(db_url: str) -> None:
     async def story() -> None:
         db = await seeded(db_url)

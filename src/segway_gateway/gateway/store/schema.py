@@ -1,7 +1,9 @@
 """The schema's versions: Alembic revisions under `migrations/versions`, applied in order.
 
 A revision marked `CONTRACT` drops or changes what the version before it reads, so it
-waits for `segway-gateway db upgrade`, run once no instance of that version is left.
+waits for `segway-gateway db upgrade`, run once no instance of that version is left. A
+revision this code needs that comes after a pending contract one cannot be applied
+without it: then the start stops, saying to run `db upgrade` first.
 Everything else is applied by whatever opens the database for the gateway (`serve`, the
 CLI): a database in use is brought up to the revision before the first pending contract
 revision; a new one (no table yet) straight to the head. On PostgreSQL the upgrade runs in
@@ -77,7 +79,9 @@ def upgrade(conn: Connection, *, contract: bool) -> list[Revision]:
     pending = _pending(conn)
     if not contract and not _is_new(conn):
         contracts = [n for n, revision in enumerate(pending) if revision.contract]
-        pending = pending[: contracts[0]] if contracts else pending
+        if contracts:
+            _check_needed(conn, pending[contracts[0] :])
+            pending = pending[: contracts[0]]
     if pending:
         _run(conn, pending[-1].id)
     return pending
@@ -85,12 +89,19 @@ def upgrade(conn: Connection, *, contract: bool) -> list[Revision]:
 
 def check(conn: Connection) -> None:
     """SchemaBehind if a revision this code needs (any but a contract one) is pending."""
-    needed = [revision for revision in _pending(conn) if not revision.contract]
+    _check_needed(conn, _pending(conn))
+
+
+def _check_needed(conn: Connection, pending: list[Revision]) -> None:
+    """SchemaBehind if `pending` holds a revision this code needs: one that is not a
+    contract revision (behind a contract one, it cannot be applied without it)."""
+    needed = [revision for revision in pending if not revision.contract]
     if needed:
         raise SchemaBehind(
             f"the database's schema is at {current(conn) or 'no revision'}, this version needs "
             f"{needed[-1].id}: run `segway-gateway db upgrade --db URL` (or serve without "
-            "--no-migrate)"
+            "--no-migrate), once no instance of a version before "
+            f"{pending[0].id} uses the database"
         )
 
 

@@ -64,11 +64,13 @@ vehicles = Table(
     Column("status_at", BigInteger),
     Column("location_at", BigInteger),
     Column("lock_at", BigInteger),
+    Column("commanded_lock", Boolean),
 )
 """`status_at` and `location_at`: when the stored report was made (epoch ms, the
 vehicle's clock); a report not newer is not stored. `lock_at`: when a command answered 0
 last set `locked` (epoch ms, the vehicle's clock as its reply gave it, else the
-gateway's); a report made before it does not change `locked` back."""
+gateway's); a report made before it does not change `locked` back. `commanded_lock`: the
+lock state that command set (the stored status has it too, once there is one)."""
 
 tokens = Table(
     "tokens",

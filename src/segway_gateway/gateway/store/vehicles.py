@@ -238,7 +238,7 @@ class VehicleRepo:
                 copy = VehicleState(row.status, row.location, row.settings)
             values: dict[str, Any] = {}
             if locked is not None:
-                values["lock_at"] = at_ms
+                values["lock_at"], values["commanded_lock"] = at_ms, locked
                 if copy.status is not None:
                     values["status"] = {**copy.status, "locked": locked}
             if reported and copy.status is not None:
@@ -270,6 +270,7 @@ _SET_LOCK_STATE = (
     .where(vehicles.c.iot_code == bindparam("code", type_=String))
     .values(
         lock_at=bindparam("at", type_=BigInteger),
+        commanded_lock=bindparam("locked", type_=Boolean),
         status=case(  # a vehicle that never reported has no status to set it in
             (
                 func.jsonb_typeof(vehicles.c.status.cast(JSONB)) == "object",
@@ -330,6 +331,7 @@ async def _store_newer(
             vehicles.c.location,
             vehicles.c.location_at,
             vehicles.c.lock_at,
+            vehicles.c.commanded_lock,
         )
         .where(vehicles.c.iot_code.in_(codes))
         .order_by(vehicles.c.iot_code)
@@ -372,14 +374,21 @@ async def _store_newer(
 
 def _kept(report: Report, row: dict[str, Any]) -> dict[str, Any]:
     """The report as stored: a status made before the last command that set the lock
-    state keeps the lock state that command set, and one made before the last command
-    that set status fields (`COMMANDED`) keeps those."""
+    state keeps the lock state that command set (also for a vehicle that had not
+    reported before the command), and one made before the last command that set status
+    fields (`COMMANDED`) keeps those."""
     lock_at, status = row["lock_at"], row["status"]
     body = report.body
-    if report.kind != "status" or not status:
+    if report.kind != "status":
         return body
     if lock_at is not None and report.at_ms <= lock_at:
-        body = {**body, "locked": status["locked"]}
+        commanded_lock = row["commanded_lock"]
+        if commanded_lock is None and status:  # set before the column existed
+            commanded_lock = status["locked"]
+        if commanded_lock is not None:
+            body = {**body, "locked": commanded_lock}
+    if not status:
+        return body
     commanded = status.get(COMMANDED)
     if isinstance(commanded, dict) and report.at_ms <= commanded.get("at", -1):
         body = {**body, **commanded["fields"], COMMANDED: commanded}

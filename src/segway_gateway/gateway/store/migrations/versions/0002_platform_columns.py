@@ -2,7 +2,7 @@
 
 A platform's sealed secret and push policy become columns of `platforms`,
 copied from the side tables they had (`platform_secrets`, `push_policies`), which stay
-for the instances of the version before until 0003 drops them.
+for the instances of the version before until 0004 drops them.
 
 Revision ID: 0002
 Revises: 0001

@@ -5,8 +5,8 @@ Drop `platform_secrets` and `push_policies`, which only the version before
 (docs/operations.md, rolling upgrades); `serve` never applies a contract revision to a
 database that was in use.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 CONTRACT = True
