@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -60,10 +61,22 @@ def test_the_documents_examples_are_included(document: dict[str, Any]) -> None:
     assert example["msg"] == "Success"
 
 
-def test_interactive_docs_are_served(server: RunningGateway) -> None:
+def test_interactive_docs_are_served_with_nothing_from_another_host(
+    server: RunningGateway,
+) -> None:
+    """Every script, style and icon /docs asks for comes from the gateway itself (a CDN
+    would leave the page blank offline), and each is there."""
     response = httpx.get(f"{server.base_url}/docs", timeout=30)
     assert response.status_code == 200
     assert "swagger-ui" in response.text.lower()
+    referenced = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", response.text)
+    assert len(referenced) >= 4, referenced  # the script, the style, the icon, the document
+    for reference in referenced:
+        assert reference.startswith("/") and not reference.startswith("//"), reference
+        asset = httpx.get(f"{server.base_url}{reference}", timeout=30)
+        assert asset.status_code == 200, reference
+    assert '"validatorUrl": null' in response.text, "no badge from validator.swagger.io"
+    assert httpx.get(f"{server.base_url}/redoc", timeout=30).status_code == 404
 
 
 def test_the_battery_info_envelope_declares_res_id(document: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.routes.admin import access, device_link, faults, geofences, pushes
-from segway_gateway.gateway.routes.ops import health, metrics_route
+from segway_gateway.gateway.routes.ops import api_docs, health, metrics_route
 from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.traffic import SUMMARY_SECONDS, Traffic, observing
@@ -64,7 +64,10 @@ def create_app(
         summary="Segway fleet IoT API (e-bike C80)",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the package by api_docs, not from a CDN
+        redoc_url=None,
     )
+    app.mount(api_docs.ASSETS, api_docs.assets(), name="docs-assets")
     app.state.traffic = traffic
     app.state.metrics = metrics
     # under /api and /oauth: the envelope for 404, 405 and failures (edges.py)
@@ -73,7 +76,7 @@ def create_app(
     vendor, admin, ops = (
         (oauth, queries, commands),
         (faults, geofences, device_link, pushes, access),
-        (health, metrics_route),
+        (health, metrics_route, api_docs),
     )
     for module in (*vendor, *admin, *ops):
         app.include_router(module.router)
