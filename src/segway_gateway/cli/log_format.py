@@ -42,3 +42,4 @@ def configure(level: str, form: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per push sent otherwise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # ours says what was upgraded
