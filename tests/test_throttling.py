@@ -150,6 +150,21 @@ def test_the_21st_attempt_and_the_right_secret_get_429_unhashed_until_retry_afte
         assert token(attacker, PLATFORM, DOC_SECRET).status_code == 200
 
 
+def test_the_right_secret_after_19_wrong_ones_blocks_nothing(
+    gateway: RunningGateway, hashed: list[str]
+) -> None:
+    """The right secret's attempt is the pair's 20th count, which must not block it: the
+    secret is right, the count is taken back, and the next right secret is let in too
+    (it was refused 429 for 60 s, from the block the attempt had set)."""
+    with client_from(ATTACKER, gateway.base_url) as client:
+        for n in range(CLIENT_LIMIT - 1):
+            assert token(client, PLATFORM, f"{WRONG}-{n}").status_code == 401
+        assert token(client, PLATFORM, DOC_SECRET).status_code == 200
+        assert token(client, PLATFORM, DOC_SECRET).status_code == 200
+        assert token(client, PLATFORM, WRONG).status_code == 401, "counting starts again"
+    assert len(hashed) == CLIENT_LIMIT  # 19 wrong and the right one; then the digest it left
+
+
 def test_an_address_is_capped_across_client_ids(gateway: RunningGateway, hashed: list[str]) -> None:
     """100 refusals from one address, spread so that no pair reaches 20 (wrong secrets of
     two platforms, unknown client ids, ids no platform can have): every client id from
@@ -328,16 +343,16 @@ def test_the_counters_window_block_and_prune_on_both_databases(db_url: str, limi
             repo = db.login_failures
             now = 1_000_000_000_000
             for n in range(1, limit + 1):
-                rows = await repo.record("10.0.0.1", [("A1", limit)], now + n, window, lockout)
+                rows = await repo.record("10.0.0.1", [("A1", limit, 1)], now + n, window, lockout)
                 blocked = now + n + lockout if n == limit else 0
                 assert [(r.failures, r.blocked_until) for r in rows] == [(n, blocked)]
             until = now + limit + lockout
             again = await repo.record(
-                "10.0.0.1", [("A1", limit)], now + 30 * second, window, lockout
+                "10.0.0.1", [("A1", limit, 1)], now + 30 * second, window, lockout
             )
             assert again[0].blocked_until == until
             other = await repo.record(
-                "10.0.0.2", [(ADDRESS_ROW, 100), ("A1", limit)], now, window, lockout
+                "10.0.0.2", [(ADDRESS_ROW, 100, 1), ("A1", limit, 1)], now, window, lockout
             )
             assert [r.client_id for r in other] == [ADDRESS_ROW, "A1"]
             assert {r.client_id for r in await repo.read("10.0.0.2", "A1")} == {"", "A1"}
@@ -345,7 +360,7 @@ def test_the_counters_window_block_and_prune_on_both_databases(db_url: str, limi
 
             assert await repo.prune(now + window - 1) == 0
             later = until + second
-            fresh = await repo.record("10.0.0.1", [("A1", limit)], later, window, lockout)
+            fresh = await repo.record("10.0.0.1", [("A1", limit, 1)], later, window, lockout)
             assert fresh[0].failures == 1
             assert fresh[0].window_end == later + window
             assert await repo.prune(later) == 2  # 10.0.0.2's two rows, over; not the fresh one

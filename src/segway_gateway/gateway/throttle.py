@@ -127,26 +127,27 @@ class LoginThrottle:
         """Count a secret about to be hashed as a failure of the pair, before hashing it
         (`succeeded` takes it back): attempts hashed at once, on one instance or several,
         are counted one by one, and the one counted past the limit is refused here,
-        unhashed. Raise Throttled for it."""
-        await self._count(source, [(client_id, self._client_limit)])
+        unhashed. Raise Throttled for it. The count that reaches the limit does not block
+        yet: the secret may be right; `failed` blocks once it is known wrong."""
+        await self._count(source, [(client_id, self._client_limit + 1, 1)])
 
     async def failed(self, source: str, client_id: str | None, *, attempted: bool = False) -> None:
         """Count a refused request for the address and, with a client id, for the pair
-        (unless its `attempt` counted it already). Raise Throttled if this one went past a
-        limit: another request, at once, reached it first."""
-        limits = [(ADDRESS_ROW, self._address_limit)]
-        if client_id is not None and not attempted:
-            limits.append((client_id, self._client_limit))
+        (its `attempt` counted it already: then only block the pair if that count reached
+        the limit). Raise Throttled if this one went past a limit: another request, at
+        once, reached it first."""
+        limits = [(ADDRESS_ROW, self._address_limit, 1)]
+        if client_id is not None:
+            limits.append((client_id, self._client_limit, 0 if attempted else 1))
         await self._count(source, limits)
         if self._clock.monotonic() >= self._next_prune:
             self._next_prune = self._clock.monotonic() + PRUNE_EVERY
             await self._failures.prune(self._now_ms())
 
-    async def _count(self, source: str, limits: list[tuple[str, int]]) -> None:
+    async def _count(self, source: str, limits: list[tuple[str, int, int]]) -> None:
         now = self._now_ms()
         rows = await self._failures.record(source, limits, now, self._window_ms, self._lockout_ms)
         self._note(source, rows)
-        limit_of = dict(limits)
         for row in rows:
             if row.blocked_until == now + self._lockout_ms:
                 whom = f"client {row.client_id!r} from" if row.client_id else "every client from"
@@ -157,7 +158,12 @@ class LoginThrottle:
                     self._lockout_ms // 1000,
                     row.failures,
                 )
-        over = [row for row in rows if row.failures > limit_of[row.client_id]]
+        refused_over = {ADDRESS_ROW: self._address_limit}
+        over = [
+            row
+            for row in rows
+            if row.failures > refused_over.get(row.client_id, self._client_limit)
+        ]
         if over:
             until = max(row.blocked_until for row in over)
             raise Throttled(max(1, math.ceil((until - now) / 1000)))

@@ -53,9 +53,15 @@ class LoginFailureRepo:
             return [FailureRow(*row) for row in rows]
 
     async def record(
-        self, source: str, limits: Sequence[tuple[str, int]], now: int, window: int, lockout: int
+        self,
+        source: str,
+        limits: Sequence[tuple[str, int, int]],
+        now: int,
+        window: int,
+        lockout: int,
     ) -> list[FailureRow]:
-        """Count one failure in each row `limits` names (client id, limit), in one
+        """Count failures in each row `limits` names (client id, limit, how many: 1, or 0
+        to block a row that has reached its limit without counting again), in one
         transaction, rows in client-id order (two instances never wait on each other in a
         circle); the rows as they are then.
 
@@ -65,9 +71,9 @@ class LoginFailureRepo:
         """
         counted: list[FailureRow] = []
         async with self._engine.begin() as conn:
-            for client_id, limit in sorted(limits):
+            for client_id, limit, added in sorted(limits):
                 statement = _upsert(
-                    conn.dialect.name, source, client_id, limit, now, window, lockout
+                    conn.dialect.name, source, client_id, limit, added, now, window, lockout
                 )
                 result = await conn.execute(statement)
                 counted.append(FailureRow(*result.one()))
@@ -92,20 +98,27 @@ class LoginFailureRepo:
 
 
 def _upsert(
-    dialect: str, source: str, client_id: str, limit: int, now: int, window: int, lockout: int
+    dialect: str,
+    source: str,
+    client_id: str,
+    limit: int,
+    added: int,
+    now: int,
+    window: int,
+    lockout: int,
 ) -> Any:
     """INSERT … ON CONFLICT DO UPDATE … RETURNING: one failure counted in one statement, so
     two instances counting at once both count (the row is locked by the update)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     t = login_failures.c
     over = t.window_end <= now
-    failures = case((over, 1), else_=t.failures + 1)
+    failures = case((over, added), else_=t.failures + added)
     statement = insert(login_failures).values(
         source=source,
         client_id=client_id,
-        failures=1,
+        failures=added,
         window_end=now + window,
-        blocked_until=now + lockout if limit <= 1 else 0,
+        blocked_until=now + lockout if limit <= added else 0,
     )
     return statement.on_conflict_do_update(
         index_elements=[t.source, t.client_id],
