@@ -6,6 +6,7 @@ gateway's own flags."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -21,8 +22,11 @@ from typing import Any
 import httpx
 import pytest
 from ruamel.yaml import YAML
+from sqlalchemy import select
 
 from segway_gateway.cli.serve import serve
+from segway_gateway.gateway.store.db import Database
+from segway_gateway.gateway.store.tables import login_failures
 from tests.brokers import PrivateBroker
 from tests.conftest import PLATFORM, get_token
 from tests.harness import DOC_SECRET, eventually, free_port
@@ -88,6 +92,7 @@ def test_compose_yaml_speaks_the_gateways_language() -> None:
 class Topology:
     nginx_url: str
     gateways: list[ServeProcess]
+    db_url: str
 
 
 def nginx_binary() -> str:
@@ -159,6 +164,7 @@ def topology(tmp_path: Path, postgres_url: str) -> Iterator[Topology]:
         gateways = []
         for n in (1, 2):
             drain = ("--drain-timeout", "10", "--command-timeout", "2")  # as in production
+            drain += ("--trusted-proxies", "127.0.0.1")  # nginx
             gateway = ServeProcess(
                 postgres_url,
                 tmp_path,
@@ -182,11 +188,22 @@ def topology(tmp_path: Path, postgres_url: str) -> Iterator[Topology]:
         processes.append(nginx)
         nginx_url = f"http://127.0.0.1:{nginx_port}"
         nginx.wait_until(lambda: answers(f"{nginx_url}/healthz") == 200, "nginx up", 30)
-        yield Topology(nginx_url, gateways)
+        yield Topology(nginx_url, gateways, postgres_url)
     finally:
         for process in reversed(processes):
             process.kill()
         broker.stop()
+
+
+def failure_sources(db_url: str) -> set[str]:
+    """The source addresses token failures were counted for (the throttle's table)."""
+
+    async def read() -> set[str]:
+        async with Database(db_url) as db, db.engine.connect() as conn:
+            rows = await conn.execute(select(login_failures.c.source).distinct())
+            return {row.source for row in rows}
+
+    return asyncio.run(read())
 
 
 def status_code(client: httpx.Client, base: str, token: str) -> int:
@@ -210,6 +227,17 @@ def test_through_nginx_tokens_work_everywhere_and_a_stopping_gateway_loses_nothi
         assert status_code(client, nginx, token) == 0, "through nginx"
         assert get_token(nginx) == token, "the same token through the other instance"
         assert {status_code(client, nginx, token) for _ in range(20)} == {0}
+        spoofed = client.post(
+            f"{nginx}/oauth/token",
+            data={
+                "client_id": PLATFORM,
+                "client_secret": "not-it",
+                "grant_type": "client_credentials",
+            },
+            headers={"X-Forwarded-For": "6.6.6.6"},
+        )
+        assert spoofed.status_code == 401
+        assert failure_sources(topology.db_url) == {"127.0.0.1"}, "nginx's word, not the client's"
 
         answers_seen: list[int] = []
         failures: list[str] = []

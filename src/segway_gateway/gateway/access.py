@@ -114,7 +114,10 @@ class PlatformAccess:
         """With less than half a lease left, take the next one beside the calls, so that
         they do not wait for it (leases of one token are taken when needed)."""
         want = _lease_size(rate, burst)
-        if want > 1 and lease.tokens < want // 2 and not lease.taking.locked():
+        busy = lease.taking.locked() or (
+            lease.topping_up is not None and not lease.topping_up.done()
+        )
+        if want > 1 and lease.tokens < want // 2 and not busy:  # one top-up at a time
             lease.topping_up = asyncio.create_task(
                 self._top_up(platform_code, lease, rate, burst), name="rate-limit lease"
             )
