@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -333,3 +334,39 @@ def test_a_bucket_gives_back_and_never_holds_more_than_its_burst(db_url: str) ->
             return [(g.granted, round(g.left, 3)) for g in grants]
 
     assert asyncio.run(run()) == [(4, 1.0), (1, 0.0), (2, 0.5), (2, 0.5), (4, 1.0), (1, 0.0)]
+
+
+def test_calls_at_once_top_up_a_lease_once(tmp_path: Path) -> None:
+    """After the first call's lease (100 tokens at 1,000/s), ninety calls in one tick: the
+    lease falls under half, and one top-up is taken beside them, not one per call (which
+    would hoard the shared bucket)."""
+    from segway_gateway.clock import system_clock
+    from segway_gateway.gateway.access import PlatformAccess
+
+    db_url = f"sqlite:///{tmp_path / 'bucket.db'}"
+
+    async def run() -> tuple[int, float]:
+        await _seed(db_url)
+        async with Database(db_url) as db:
+            await db.access.set_limit(PLATFORM, 1000.0, 5000)
+            access = PlatformAccess(db.access, system_clock)
+            await access.follow()
+            takes = 0
+            take = db.access.take
+
+            async def counted(*args: Any) -> Any:
+                nonlocal takes
+                takes += 1
+                return await take(*args)
+
+            db.access.take = counted  # type: ignore[method-assign]
+            await access.admit(PLATFORM)  # the first lease, taken for the first call
+            await asyncio.gather(*(access.admit(PLATFORM) for _ in range(90)))
+            for _ in range(100):  # the top-up runs beside the calls
+                await asyncio.sleep(0)
+            left = await take(PLATFORM, 1, 0, 1000.0, 5000, int(time.time() * 1000))
+            return takes, left.left
+
+    takes, left = asyncio.run(run())
+    assert takes <= 2, takes
+    assert left >= 5000 - 2 * 100 - 1 - 50, "the instance holds at most two leases"
