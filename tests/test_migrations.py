@@ -234,3 +234,91 @@ def test_instances_starting_together_upgrade_once(postgres_url: str) -> None:
                 await handle.close()
 
     assert asyncio.run(run()) == [0, 0, 0, 4]
+
+
+def _execute(url: str, *statements: str) -> None:
+    async def run() -> None:
+        db = Database(url)
+        try:
+            async with db.engine.begin() as conn:
+                for statement in statements:
+                    await conn.execute(text(statement))
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def _prepare(url: str, *, contract: bool = False) -> list[str]:
+    async def run() -> list[str]:
+        db = Database(url)
+        try:
+            applied = await (db.upgrade() if contract else db.prepare())
+            return [revision.id for revision in applied]
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def test_a_database_a_newer_version_upgraded_is_served_as_it_is(tmp_path: Path) -> None:
+    """A rollback, or an older instance restarting during a rolling upgrade: the
+    database is at a revision this version does not know; nothing is applied, and it
+    starts (with a warning), also with --no-migrate."""
+    url = f"sqlite:///{tmp_path / 'ahead.db'}"
+    assert _prepare(url) == ["0001", "0002", "0003", "0004"]
+    _execute(url, "UPDATE alembic_version SET version_num = '0099'")
+    assert _prepare(url) == []
+    server = ServeProcess(url, tmp_path, "--no-migrate")
+    try:
+        server.wait_ready()
+    finally:
+        server.stop()
+    assert "newer than this version knows" in server.log()
+
+
+def test_a_revision_cut_short_on_sqlite_is_finished_by_the_next_start(tmp_path: Path) -> None:
+    """SQLite commits an ALTER at once: a start that failed after 0003's column was added
+    left the database at 0002 with the column; the next start finishes the revision."""
+    url = f"sqlite:///{tmp_path / 'partial.db'}"
+    assert _prepare(url) == ["0001", "0002", "0003", "0004"]
+    _execute(
+        url,
+        "UPDATE alembic_version SET version_num = '0002'",
+        "CREATE TABLE platform_secrets (platform_code VARCHAR(64) PRIMARY KEY,"
+        " sealed VARCHAR(512) NOT NULL)",
+        "CREATE TABLE push_policies (platform_code VARCHAR(64) PRIMARY KEY,"
+        " policy VARCHAR(16) NOT NULL)",
+    )
+    assert _prepare(url) == ["0003"]
+    assert _prepare(url, contract=True) == ["0004"]
+
+
+def test_the_contract_revision_copies_what_the_version_before_wrote_since(
+    tmp_path: Path,
+) -> None:
+    """A platform the version before added during the rolling upgrade has its sealed
+    secret and push policy only in the side tables: 0004 copies them before dropping."""
+    url = f"sqlite:///{tmp_path / 'rolling.db'}"
+    assert _prepare(url) == ["0001", "0002", "0003", "0004"]
+    _execute(
+        url,
+        "UPDATE alembic_version SET version_num = '0003'",
+        "CREATE TABLE platform_secrets (platform_code VARCHAR(64) PRIMARY KEY,"
+        " sealed VARCHAR(512) NOT NULL)",
+        "CREATE TABLE push_policies (platform_code VARCHAR(64) PRIMARY KEY,"
+        " policy VARCHAR(16) NOT NULL)",
+        "INSERT INTO platforms (code, secret_hash, created_at) VALUES ('E77777', 'h', 0)",
+        "INSERT INTO platform_secrets VALUES ('E77777', 'sealed-by-the-old-version')",
+        "INSERT INTO push_policies VALUES ('E77777', 'durable')",
+    )
+    assert _prepare(url, contract=True) == ["0004"]
+    platforms = rows(url)["platforms"]
+    row = next(dict(r) for r in platforms if dict(r)["code"] == "E77777")
+    assert (row["sealed_secret"], row["push_policy"]) == ("sealed-by-the-old-version", "durable")
+
+
+def test_serve_does_not_wait_for_a_sqlite_file_it_cannot_open(tmp_path: Path) -> None:
+    done = cli("serve", "--port", "0", db="sqlite:////proc/no-such-dir/gateway.db", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "not reachable yet" not in done.stderr

@@ -293,8 +293,8 @@ async def prepare_schema(db_url: str, migrate: bool) -> None:
             applied = await with_db_unprepared(db_url, lambda db: db.prepare(migrate))
             break
         except Exception as exc:
-            if not _not_reachable_yet(exc):
-                raise
+            if db_url.startswith("sqlite") or not _not_reachable_yet(exc):
+                raise  # a SQLite file that cannot be opened will not appear by waiting
             delay = backoff.next_delay()
             log.warning("database not reachable yet (%s); trying again in %.1f s", exc, delay)
             await asyncio.sleep(delay)

@@ -17,15 +17,19 @@ what it lacks of that day's schema and keeps what it has.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import ResolutionError
 from sqlalchemy import Connection, inspect, text
 
 from segway_gateway.gateway.store.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 _LOCK_ID = 0x5E6A7_0001
 """The PostgreSQL advisory lock instances hold while they upgrade the schema."""
@@ -106,10 +110,17 @@ def _check_needed(conn: Connection, pending: list[Revision]) -> None:
 
 
 def _pending(conn: Connection) -> list[Revision]:
+    """The revisions to apply, oldest first. None for a database at a revision this
+    version does not know: a newer version upgraded it, with expand revisions this one
+    can run on (a rolling upgrade, or a rollback), so it is served as it is."""
     at = current(conn)
     scripts = _scripts()
-    ahead = scripts.iterate_revisions(head(), at or "base")
-    return [_described(script) for script in reversed(list(ahead))]
+    try:
+        ahead = list(scripts.iterate_revisions(head(), at or "base"))
+    except ResolutionError:
+        log.warning("the database's schema is at %s, newer than this version knows", at)
+        return []
+    return [_described(script) for script in reversed(ahead)]
 
 
 def _is_new(conn: Connection) -> bool:

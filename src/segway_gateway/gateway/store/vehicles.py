@@ -382,11 +382,10 @@ def _kept(report: Report, row: dict[str, Any]) -> dict[str, Any]:
     if report.kind != "status":
         return body
     if lock_at is not None and report.at_ms <= lock_at:
-        commanded_lock = row["commanded_lock"]
-        if commanded_lock is None and status:  # set before the column existed
-            commanded_lock = status["locked"]
-        if commanded_lock is not None:
-            body = {**body, "locked": commanded_lock}
+        # the stored status has the command's state; with none yet, the row keeps it
+        locked = status["locked"] if status else row["commanded_lock"]
+        if locked is not None:
+            body = {**body, "locked": locked}
     if not status:
         return body
     commanded = status.get(COMMANDED)

@@ -21,8 +21,13 @@ CONTRACT = False
 
 
 def upgrade() -> None:
-    op.add_column("platforms", sa.Column("sealed_secret", sa.String(512)))
-    op.add_column("platforms", sa.Column("push_policy", sa.String(16)))
+    # each step may have been done already: SQLite commits DDL at once, so a start that
+    # failed half way leaves a column behind
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("platforms")}
+    if "sealed_secret" not in present:
+        op.add_column("platforms", sa.Column("sealed_secret", sa.String(512)))
+    if "push_policy" not in present:
+        op.add_column("platforms", sa.Column("push_policy", sa.String(16)))
     op.execute(
         "UPDATE platforms SET"
         " sealed_secret = (SELECT sealed FROM platform_secrets"

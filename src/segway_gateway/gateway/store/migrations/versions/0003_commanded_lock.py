@@ -22,7 +22,9 @@ CONTRACT = False
 
 
 def upgrade() -> None:
-    op.add_column("vehicles", sa.Column("commanded_lock", sa.Boolean))
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("vehicles")}
+    if "commanded_lock" not in present:  # SQLite commits DDL at once: maybe done already
+        op.add_column("vehicles", sa.Column("commanded_lock", sa.Boolean))
 
 
 def downgrade() -> None:

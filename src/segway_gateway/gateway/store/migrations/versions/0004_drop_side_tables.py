@@ -22,8 +22,23 @@ CONTRACT = True
 
 
 def upgrade() -> None:
-    op.drop_table("push_policies")
-    op.drop_table("platform_secrets")
+    inspector = sa.inspect(op.get_bind())
+    if inspector.has_table("platform_secrets"):
+        # what the version before wrote since 0002 copied it (a platform it added, a
+        # secret it replaced) is copied once more
+        op.execute(
+            "UPDATE platforms SET sealed_secret = (SELECT sealed FROM platform_secrets"
+            " WHERE platform_secrets.platform_code = platforms.code)"
+            " WHERE sealed_secret IS NULL"
+        )
+        op.drop_table("platform_secrets")
+    if inspector.has_table("push_policies"):
+        op.execute(
+            "UPDATE platforms SET push_policy = (SELECT policy FROM push_policies"
+            " WHERE push_policies.platform_code = platforms.code)"
+            " WHERE push_policy IS NULL"
+        )
+        op.drop_table("push_policies")
 
 
 def downgrade() -> None:
