@@ -62,10 +62,20 @@ class PlatformAccess:
         self._clock = clock
         self._rules: dict[str, AccessRule] = {}
         self._leases: dict[str, _Lease] = {}
+        self._following = asyncio.Lock()
 
     async def follow(self) -> None:
-        """Read the rules again (a changed limit starts with a new lease)."""
-        self.apply(await self._repo.rules())
+        """Read the rules again (a changed limit starts with a new lease). One read at a
+        time, so a read that began before a change never applies after the one after it
+        (the admin API's and the periodic look's)."""
+        async with self._following:
+            self.apply(await self._repo.rules())
+
+    async def close(self) -> None:
+        """Let the top-ups under way end (before the database closes)."""
+        tasks = [lease.topping_up for lease in self._leases.values() if lease.topping_up]
+        if tasks:
+            await asyncio.wait(tasks)
 
     def apply(self, rules: Iterable[AccessRule]) -> None:
         old, self._rules = self._rules, {rule.platform_code: rule for rule in rules}

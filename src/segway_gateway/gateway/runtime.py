@@ -133,6 +133,7 @@ class Gateway:
         if self._pushing is not None:  # however it ended: a dispatcher that failed stops too
             await asyncio.wait([self._pushing])
         await self.pushes.close()
+        await self.access.close()
         await self.db.close()
 
     async def _follow_registrations(self) -> None:
