@@ -22,21 +22,9 @@ GOAL_PERCENT = 90.0
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench metrics", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--rounds", type=int, default=5, help="off/on pairs (default 5)")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (8)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up each (3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
-    parser.add_argument(
-        "--startup-timeout", type=float, default=180.0, help="seconds to wait for /healthz (180)"
-    )
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration <= 0 or args.connections < 1 or args.threads < 1:
-        parser.error("rounds, duration, connections and threads must be positive")
-    return args
+    description = __doc__.splitlines()[0]
+    parser = status_throughput.wrk_runs("python -m bench metrics", description, "off/on")
+    return status_throughput.parse_runs(parser, argv)
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> tuple[float, float]:

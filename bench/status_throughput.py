@@ -36,9 +36,11 @@ from bench.harness import BenchError, say
 GOAL_PERCENT = 50.0
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="healthz/status pairs (default 5)")
+def wrk_runs(prog: str, description: str, pairs: str) -> argparse.ArgumentParser:
+    """The options of a benchmark of alternating wrk runs (`pairs` names a round's runs);
+    parse with `parse_runs`."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--rounds", type=int, default=5, help=f"{pairs} pairs (default 5)")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (8)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up each (3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
@@ -46,10 +48,19 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--startup-timeout", type=float, default=180.0, help="seconds to wait for /healthz (180)"
     )
+    return parser
+
+
+def parse_runs(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.duration <= 0 or args.connections < 1 or args.threads < 1:
         parser.error("rounds, duration, connections and threads must be positive")
     return args
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    description = __doc__.splitlines()[0]
+    return parse_runs(wrk_runs("python -m bench", description, "healthz/status"), argv)
 
 
 def terminate(signum: int, _frame: FrameType | None) -> None:

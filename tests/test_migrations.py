@@ -236,6 +236,15 @@ def test_instances_starting_together_upgrade_once(postgres_url: str) -> None:
     assert asyncio.run(run()) == [0, 0, 0, 4]
 
 
+SIDE_TABLES = (
+    "CREATE TABLE platform_secrets (platform_code VARCHAR(64) PRIMARY KEY,"
+    " sealed VARCHAR(512) NOT NULL)",
+    "CREATE TABLE push_policies (platform_code VARCHAR(64) PRIMARY KEY,"
+    " policy VARCHAR(16) NOT NULL)",
+)
+"""The side tables 0004 drops, as 0001 made them (SQLite)."""
+
+
 def _execute(url: str, *statements: str) -> None:
     async def run() -> None:
         db = Database(url)
@@ -285,10 +294,7 @@ def test_a_revision_cut_short_on_sqlite_is_finished_by_the_next_start(tmp_path: 
     _execute(
         url,
         "UPDATE alembic_version SET version_num = '0002'",
-        "CREATE TABLE platform_secrets (platform_code VARCHAR(64) PRIMARY KEY,"
-        " sealed VARCHAR(512) NOT NULL)",
-        "CREATE TABLE push_policies (platform_code VARCHAR(64) PRIMARY KEY,"
-        " policy VARCHAR(16) NOT NULL)",
+        *SIDE_TABLES,
     )
     assert _prepare(url) == ["0003"]
     assert _prepare(url, contract=True) == ["0004"]
@@ -304,10 +310,7 @@ def test_the_contract_revision_copies_what_the_version_before_wrote_since(
     _execute(
         url,
         "UPDATE alembic_version SET version_num = '0003'",
-        "CREATE TABLE platform_secrets (platform_code VARCHAR(64) PRIMARY KEY,"
-        " sealed VARCHAR(512) NOT NULL)",
-        "CREATE TABLE push_policies (platform_code VARCHAR(64) PRIMARY KEY,"
-        " policy VARCHAR(16) NOT NULL)",
+        *SIDE_TABLES,
         "INSERT INTO platforms (code, secret_hash, created_at) VALUES ('E77777', 'h', 0)",
         "INSERT INTO platform_secrets VALUES ('E77777', 'sealed-by-the-old-version')",
         "INSERT INTO push_policies VALUES ('E77777', 'durable')",
