@@ -150,7 +150,11 @@ class PlatformAccess:
         lease.tokens = held
         now_ms = int(self._clock() * 1000)
         want = _lease_size(rate, burst)
-        grant = await self._repo.take(platform_code, want, back, rate, burst, now_ms)
+        try:
+            grant = await self._repo.take(platform_code, want, back, rate, burst, now_ms)
+        except BaseException:
+            lease.tokens += back  # not given back after all: the next take does it
+            raise
         now = self._clock.monotonic()
         if grant.granted == 0:
             lease.empty_until = now + (1.0 - grant.left) / rate
