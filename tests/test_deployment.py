@@ -30,7 +30,7 @@ from segway_gateway.gateway.store.tables import login_failures
 from tests.brokers import PrivateBroker
 from tests.conftest import PLATFORM, get_token
 from tests.harness import DOC_SECRET, eventually, free_port
-from tests.processes import BackgroundProcess, ServeProcess, answers, invoke, ok
+from tests.processes import BackgroundProcess, ServeProcess, answers, invoke, ok, refused
 
 ROOT = Path(__file__).parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx" / "segway-gateway.conf"
@@ -264,3 +264,17 @@ def test_through_nginx_tokens_work_everywhere_and_a_stopping_gateway_loses_nothi
     assert exit_code == 0, first.log()
     assert failures == [], failures[:5]
     assert len(answers_seen) > 50 and set(answers_seen) == {0}, len(answers_seen)
+
+
+def test_broker_config_for_a_broker_in_another_container(tmp_path: Path) -> None:
+    """compose.yaml's setup writes the broker's config where the plugin is not: the path
+    is written as given, not looked for; --plugin and --broker-plugin exclude each other."""
+    db = f"sqlite:///{tmp_path / 'broker.db'}"
+    path = "/usr/lib/mosquitto_dynamic_security.so"
+    out = tmp_path / "broker"
+    ok(invoke("mqtt", "broker-config", "--out", str(out), "--broker-plugin", path, db=db))
+    assert f"plugin {path}\n" in (out / "mosquitto.conf").read_text()
+    both = invoke(
+        "mqtt", "broker-config", "--out", str(out), "--plugin", path, "--broker-plugin", path, db=db
+    )
+    refused(both, "not both")
