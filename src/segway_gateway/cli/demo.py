@@ -36,6 +36,7 @@ def print_banner(host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     click.echo(
         f"""
+Console: {base}/console (log in with the demo platform's client id and secret)
 Demo platform: client_id={DEMO_PLATFORM} client_secret={DEMO_SECRET}
 Vehicles: {DEMO_FIRST_VEHICLE} .. {DEMO_FIRST_VEHICLE + DEMO_FLEET_SIZE - 1}
 API docs: {base}/docs

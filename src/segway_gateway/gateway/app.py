@@ -17,6 +17,7 @@ from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.routes.admin import access, device_link, faults, geofences, pushes
+from segway_gateway.gateway.routes.console import pages as console_pages
 from segway_gateway.gateway.routes.ops import api_docs, health, metrics_route
 from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
@@ -76,7 +77,7 @@ def create_app(
     vendor, admin, ops = (
         (oauth, queries, commands),
         (faults, geofences, device_link, pushes, access),
-        (health, metrics_route, api_docs),
+        (health, metrics_route, api_docs, console_pages),
     )
     for module in (*vendor, *admin, *ops):
         app.include_router(module.router)

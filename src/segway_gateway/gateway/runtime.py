@@ -42,6 +42,8 @@ class Gateway:
         self.clock = clock
         self.db = Database(config.db_url, config.db_pool_size, config.db_max_overflow)
         key = load_key(config.key_file)
+        self.key = key
+        """The gateway key (tokens, sealed secrets, the console's session cookies)."""
         self.access = PlatformAccess(self.db.access, clock)
         self.tokens = TokenService(
             self.db.tokens,

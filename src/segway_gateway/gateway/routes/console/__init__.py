@@ -1,0 +1,1 @@
+"""The operator console (`/console`): HTML pages for people, behind a login."""
