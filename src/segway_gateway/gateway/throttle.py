@@ -129,22 +129,29 @@ class LoginThrottle:
         are counted one by one, and the one counted past the limit is refused here,
         unhashed. Raise Throttled for it. The count that reaches the limit does not block
         yet: the secret may be right; `failed` blocks once it is known wrong."""
-        await self._count(source, [(client_id, self._client_limit + 1, 1)])
+        await self._count(source, [(client_id, self._client_limit + 1, 1)], {client_id})
 
     async def failed(self, source: str, client_id: str | None, *, attempted: bool = False) -> None:
         """Count a refused request for the address and, with a client id, for the pair
         (its `attempt` counted it already: then only block the pair if that count reached
-        the limit). Raise Throttled if this one went past a limit: another request, at
-        once, reached it first."""
+        the limit; requests refused since may have counted past it). Raise Throttled if
+        this one went past a limit: another request, at once, reached it first."""
         limits = [(ADDRESS_ROW, self._address_limit, 1)]
+        refusing = {ADDRESS_ROW}
         if client_id is not None:
             limits.append((client_id, self._client_limit, 0 if attempted else 1))
-        await self._count(source, limits)
+            if not attempted:  # an attempt was within the limit when it was counted
+                refusing.add(client_id)
+        await self._count(source, limits, refusing)
         if self._clock.monotonic() >= self._next_prune:
             self._next_prune = self._clock.monotonic() + PRUNE_EVERY
             await self._failures.prune(self._now_ms())
 
-    async def _count(self, source: str, limits: list[tuple[str, int, int]]) -> None:
+    async def _count(
+        self, source: str, limits: list[tuple[str, int, int]], refusing: set[str]
+    ) -> None:
+        """Record `limits` (store/login_failures.py); Throttled if a row in `refusing`
+        went past its limit."""
         now = self._now_ms()
         rows = await self._failures.record(source, limits, now, self._window_ms, self._lockout_ms)
         self._note(source, rows)
@@ -162,7 +169,8 @@ class LoginThrottle:
         over = [
             row
             for row in rows
-            if row.failures > refused_over.get(row.client_id, self._client_limit)
+            if row.client_id in refusing
+            and row.failures > refused_over.get(row.client_id, self._client_limit)
         ]
         if over:
             until = max(row.blocked_until for row in over)
