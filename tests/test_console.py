@@ -89,3 +89,16 @@ def test_forms_from_another_origin_and_forged_cookies_are_refused(
     with httpx.Client(base_url=gateway.base_url, cookies=forged_cookie, timeout=30) as client:
         forged = client.get("/console")
         assert "Client id" in forged.text, "a cookie not signed with the key is no session"
+
+
+def test_the_fleet_list_filters_and_sorts(gateway: RunningGateway) -> None:
+    with browser(gateway) as client:
+        log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
+        one = client.get("/console", params={"q": MINE[1][-6:]}).text
+        assert "1 of 3 vehicles" in one and MINE[1] in one and MINE[0] not in one
+        assert "3 of 3 vehicles" in client.get("/console", params={"state": "locked"}).text
+        assert "0 of 3 vehicles" in client.get("/console", params={"state": "unlocked"}).text
+        for order, descending in (("battery", False), ("-battery", True)):
+            page = client.get("/console", params={"sort": order}).text
+            battery = [int(b) for b in re.findall(r"<td>(\d+) %</td>", page)]
+            assert len(battery) == 3 and battery == sorted(battery, reverse=descending), battery

@@ -12,6 +12,7 @@ from html import escape
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -28,6 +29,7 @@ from segway_gateway.gateway.console_session import (
     read_cookie,
 )
 from segway_gateway.gateway.routes.body import BodyRefused, read_body
+from segway_gateway.gateway.routes.console import fleet_table
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.vehicles import Vehicle
 from segway_gateway.gateway.throttle import Throttled
@@ -37,6 +39,7 @@ router = APIRouter(include_in_schema=False)
 _MAX_FORM = 4096
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1rem; max-width: 70rem; }
+form { margin: .5rem 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ccc; }
 form.login { display: grid; gap: .5rem; max-width: 22rem; }
@@ -94,7 +97,7 @@ async def console(request: Request) -> Response:
     if who is None:
         return _login_page()
     vehicles = await gateway.db.vehicles.list_all(None if who.is_admin else who.platform_code)
-    return _fleet_page(gateway, who, vehicles)
+    return _fleet_page(gateway, who, vehicles, request.query_params)
 
 
 async def login(request: Request) -> Response:
@@ -147,49 +150,18 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def _fleet_page(gateway: Gateway, who: Who, vehicles: list[Vehicle]) -> HTMLResponse:
-    now_ms = gateway.clock() * 1000
-    rows = []
-    for vehicle in vehicles:
-        entry = gateway.fleet.entry(vehicle.iot_code)
-        status = vehicle.status or {}
-        online = "online" if entry is not None and entry.online else "offline"
-        locked = ("locked" if status["locked"] else "unlocked") if "locked" in status else "-"
-        riding = "riding" if status.get("speed") else "parked"
-        reported = status.get("reportedAt") or 1000 * status.get("statusUtcTime", 0)
-        age = f"{(now_ms - reported) / 1000:.0f} s" if reported else "never"
-        cells = [
-            vehicle.iot_code,
-            *([vehicle.platform_code] if who.is_admin else []),
-            online,
-            locked,
-            riding,
-            f"{status['powerPercent']} %" if "powerPercent" in status else "-",
-            f"{status['remainingRange'] / 1000:.1f} km" if "remainingRange" in status else "-",
-            f"{status['speed']} km/h" if "speed" in status else "-",
-            age,
-        ]
-        rows.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>")
-    heads = [
-        "iotCode",
-        *(["Platform"] if who.is_admin else []),
-        "Link",
-        "Lock",
-        "Riding",
-        "Battery",
-        "Range",
-        "Speed",
-        "Last report",
-    ]
-    head = "".join(f'<th scope="col">{h}</th>' for h in heads)
+def _fleet_page(
+    gateway: Gateway, who: Who, vehicles: list[Vehicle], query: QueryParams
+) -> HTMLResponse:
+    found = fleet_table.rows(gateway.fleet, vehicles, gateway.clock() * 1000)
+    shown = fleet_table.chosen(found, query)
     whom = "admin (every platform)" if who.is_admin else f"platform {who.platform_code}"
     return _page(
         "Fleet",
         f"""<header><h1>Fleet</h1><p>Logged in as {escape(whom)}.</p>
 <form method="post" action="/console/logout"><button type="submit">Log out</button></form>
 </header>
-<table><caption>{len(vehicles)} vehicles</caption><thead><tr>{head}</tr></thead>
-<tbody>{"".join(rows)}</tbody></table>""",
+{fleet_table.render(shown, len(found), who.is_admin, query)}""",
     )
 
 
