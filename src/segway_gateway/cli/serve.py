@@ -44,7 +44,7 @@ database yet)."""
 log = logging.getLogger("segway_gateway.serve")
 
 
-@env_for_every_option
+@env_for_every_option  # SEGWAY_GATEWAY_<FLAG> for each option that names none
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
@@ -83,12 +83,10 @@ log = logging.getLogger("segway_gateway.serve")
 )
 @click.option(
     "--broker",
-    envvar="SEGWAY_GATEWAY_BROKER",
     help="mqtt://host:port of the vehicles' broker (default: vehicles linked in process).",
 )
 @click.option(
     "--share-group",
-    envvar="SEGWAY_GATEWAY_SHARE_GROUP",
     default=GatewayConfig.share_group,
     show_default=True,
     help="Take telemetry through $share/GROUP/… subscriptions, so that instances on one "
@@ -154,7 +152,6 @@ log = logging.getLogger("segway_gateway.serve")
 )
 @click.option(
     "--head-timeout",
-    envvar="SEGWAY_GATEWAY_HEAD_TIMEOUT",
     default=GatewayConfig.head_timeout,
     show_default=True,
     type=click.FloatRange(0.1, 3600),
@@ -163,20 +160,17 @@ log = logging.getLogger("segway_gateway.serve")
 )
 @click.option(
     "--trusted-proxies",
-    envvar="SEGWAY_GATEWAY_TRUSTED_PROXIES",
     help="Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed "
     "[default: none: a client's address is its TCP peer].",
 )
 @click.option(
     "--access-log",
     is_flag=True,
-    envvar="SEGWAY_GATEWAY_ACCESS_LOG",
     help="Log a line per API call (op id, platform, method, path, result, time) at info.",
 )
 @click.option(
     "--no-migrate",
     is_flag=True,
-    envvar="SEGWAY_GATEWAY_NO_MIGRATE",
     help="Do not upgrade the database's schema on start; refuse to start if it is behind "
     "(then run `segway-gateway db upgrade`).",
 )
@@ -184,7 +178,6 @@ log = logging.getLogger("segway_gateway.serve")
     "--metrics/--no-metrics",
     default=True,
     show_default=True,
-    envvar="SEGWAY_GATEWAY_METRICS",
     help="Count calls, commands, messages and pushes for GET /metrics (Prometheus).",
 )
 def serve(
