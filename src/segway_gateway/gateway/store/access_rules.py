@@ -28,10 +28,6 @@ class AccessRule:
     burst: int | None = None
     suspended: bool = False
 
-    @property
-    def limited(self) -> bool:
-        return self.rate is not None and self.burst is not None
-
 
 @dataclass(frozen=True)
 class Grant:
