@@ -175,6 +175,13 @@ log = logging.getLogger("segway_gateway.serve")
     "(then run `segway-gateway db upgrade`).",
 )
 @click.option(
+    "--console-tiles",
+    metavar="URL",
+    help="Tile URL template for the console's map, e.g. "
+    "https://tile.openstreetmap.org/{z}/{x}/{y}.png [default: none: a built-in plain "
+    "basemap that needs no network].",
+)
+@click.option(
     "--metrics/--no-metrics",
     default=True,
     show_default=True,
@@ -207,6 +214,7 @@ def serve(
     trusted_proxies: str | None,
     access_log: bool,
     no_migrate: bool,
+    console_tiles: str | None,
     metrics: bool,
 ) -> None:
     """Serve the API; vehicles come over MQTT (--broker) or are simulated in process."""
@@ -248,6 +256,7 @@ def serve(
         metrics=metrics,
         head_timeout=head_timeout,
         trusted_proxies=trusted_proxies,
+        console_tiles=console_tiles or None,
     )
     if demo:
         print_banner(host, port)

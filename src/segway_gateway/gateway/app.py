@@ -17,7 +17,12 @@ from segway_gateway.gateway.config import GatewayConfig
 from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.routes.admin import access, device_link, faults, geofences, pushes
+from segway_gateway.gateway.routes.console import admin_pages as console_admin
 from segway_gateway.gateway.routes.console import pages as console_pages
+from segway_gateway.gateway.routes.console import push_log as console_push_log
+from segway_gateway.gateway.routes.console import vehicle_page as console_vehicle
+from segway_gateway.gateway.routes.console import templating as console_templating
+from segway_gateway.gateway.routes.console.live import LiveFeed
 from segway_gateway.gateway.routes.ops import api_docs, health, metrics_route
 from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
 from segway_gateway.gateway.runtime import Gateway
@@ -42,6 +47,7 @@ def create_app(
     outbox = gateway.db.outbox  # the push dispatcher records its attempts through it
     observers = [traffic.pushed] if metrics is None else [traffic.pushed, metrics.pushed]
     outbox.record = observing(outbox.record, *observers)  # type: ignore[method-assign,assignment]
+    console_feed = LiveFeed(gateway)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +62,7 @@ def create_app(
             summary.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await summary
+            await console_feed.stop()
             await gateway.stop()
             await traffic.report(final=True)
 
@@ -69,17 +76,20 @@ def create_app(
         redoc_url=None,
     )
     app.mount(api_docs.ASSETS, api_docs.assets(), name="docs-assets")
+    app.mount(console_templating.STATIC_PATH, console_templating.static_files(), name="console")
     app.state.traffic = traffic
+    app.state.console_feed = console_feed
     app.state.metrics = metrics
     # under /api and /oauth: the envelope for 404, 405 and failures (edges.py)
     app.add_exception_handler(HTTPException, edges.http_exception_handler_for(traffic))
     app.add_middleware(edges.EnvelopeGuard, traffic=traffic)
-    vendor, admin, ops = (
+    vendor, admin, ops, console = (
         (oauth, queries, commands),
         (faults, geofences, device_link, pushes, access),
-        (health, metrics_route, api_docs, console_pages),
+        (health, metrics_route, api_docs),
+        (console_pages, console_vehicle, console_push_log, console_admin),
     )
-    for module in (*vendor, *admin, *ops):
+    for module in (*vendor, *admin, *ops, *console):
         app.include_router(module.router)
     for router in extra_routers:
         app.include_router(router)

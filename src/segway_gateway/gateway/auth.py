@@ -93,6 +93,11 @@ class TokenService:
             raise InvalidClient(client_id)
         if self._access is not None and self._access.is_suspended(client_id):
             raise Suspended(client_id)
+        return await self.token_for(client_id)
+
+    async def token_for(self, client_id: str) -> IssuedToken:
+        """A token for a platform the caller has already vouched for (the console acting for
+        its logged-in user): the newest one while it has time left, else a new one."""
         now = int(self._clock())
         newest = await self._tokens.newest(client_id)
         if newest is not None and newest.expires_at - now > OVERLAP_SECONDS:

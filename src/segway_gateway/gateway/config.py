@@ -75,6 +75,9 @@ class GatewayConfig:
     start on a schema older than this code needs."""
     metrics: bool = True
     """Count for `GET /metrics` (gateway/metrics.py); False: no counting, no /metrics."""
+    console_tiles: str | None = None
+    """Tile URL template (`https://tile.openstreetmap.org/{z}/{x}/{y}.png`) the console's
+    map loads its basemap from; None: the built-in plain basemap, no network needed."""
     access_log: bool = False
     """Log every API call at INFO (op id, platform, method, path, result, time); else at
     DEBUG, and INFO has a once-a-minute summary instead (gateway/traffic.py)."""

@@ -83,6 +83,8 @@ class LogQuery:
     since_ms: int | None = None
     until_ms: int | None = None
     limit: int = 100
+    kind: str | None = None
+    iot_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,10 @@ class OutboxRepo:
             query = query.where(push_outbox.c.state == wanted.state)
         if wanted.event_id is not None:
             query = query.where(push_outbox.c.event_id == wanted.event_id)
+        if wanted.kind is not None:
+            query = query.where(push_outbox.c.kind == wanted.kind)
+        if wanted.iot_code is not None:
+            query = query.where(push_outbox.c.form["iotCode"].as_string() == wanted.iot_code)
         if wanted.since_ms is not None:
             query = query.where(push_attempts.c.at >= wanted.since_ms)
         if wanted.until_ms is not None:

@@ -40,7 +40,12 @@ async def delivery_log(request: Request, gateway: Gateway) -> Response:
     if limit is None or not 1 <= limit <= 10_000:
         raise ValueError("limit is 1 to 10000")
     wanted = LogQuery(
-        code, state, query.get("eventId"), _whole(query, "since"), _whole(query, "until"), limit
+        platform_code=code,
+        state=state,
+        event_id=query.get("eventId"),
+        since_ms=_whole(query, "since"),
+        until_ms=_whole(query, "until"),
+        limit=limit,
     )
     entries = await gateway.db.outbox.log(wanted)
     return answer(200, {"platform": code, "attempts": [asdict(e) for e in entries]})
@@ -65,10 +70,19 @@ async def replay(request: Request, gateway: Gateway) -> Response:
     selection = Replay(tuple(wanted.event_ids), wanted.dead, code, wanted.since, wanted.until)
     if not selection.selects_something():
         raise ValueError("say which pushes: eventIds, dead, since or until")
+    return answer(200, {"platform": code, "replayed": await send_again(gateway, selection)})
+
+
+async def send_again(gateway: Gateway, selection: Replay) -> int:
+    """Replay the selected pushes and wake the dispatcher for them (the admin API and the
+    console's push log both replay through here); how many will be sent again. With no
+    platform in the selection, the ring names none: the dispatcher looks through the
+    whole outbox for what is due."""
     count = await gateway.db.outbox.replay(selection, int(gateway.clock() * 1000))
     if count:
-        gateway.fleet.ingest.doorbell.ring([code])
-    return answer(200, {"platform": code, "replayed": count})
+        code = selection.platform_code
+        gateway.fleet.ingest.doorbell.ring(None if code is None else [code])
+    return count
 
 
 _PUSHES = "/platforms/{platform_code}/pushes"

@@ -172,15 +172,17 @@ summary, operation id."""
 
 _DONE = docs.envelope_of("CommandEnvelope", None)
 
-_ROUTES = [
+ROUTES = [
     (path, model, name, tag, summary, name.value.replace("-", "_"))
     for path, model, name, tag, summary in _COMMANDS
 ] + [
     (path, model, name, COMPATIBILITY, summary, op_id)
     for path, model, name, summary, op_id in _COMPATIBLE
 ]
+"""Every command route: path, body, command, tag, summary, operation id (the console
+offers each as a form)."""
 
-for _path, _model, _name, _tag, _summary, _op_id in _ROUTES:
+for _path, _model, _name, _tag, _summary, _op_id in ROUTES:
     router.add_api_route(
         _path,
         api_endpoint(_command_handler(_model, _name)),

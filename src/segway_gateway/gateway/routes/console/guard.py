@@ -1,0 +1,64 @@
+"""What every console page shares: who is logged in, and the refusal of forms posted
+from another site (CSRF: the session cookie is also SameSite=Strict)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from segway_gateway.gateway.console_session import COOKIE, Who, read_cookie
+from segway_gateway.gateway.routes.console.templating import page
+from segway_gateway.gateway.runtime import Gateway
+
+ConsoleAction = Callable[[Request, Gateway, Who], Awaitable[Response]]
+
+
+def who_is(request: Request, gateway: Gateway) -> Who | None:
+    return read_cookie(gateway.key, request.cookies.get(COOKIE), gateway.clock())
+
+
+def same_origin(request: Request) -> bool:
+    """A form posted from the console itself: its Origin (or Referer) is this host."""
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    host = request.headers.get("host", "")
+    return bool(host) and origin.split("://", 1)[-1].split("/", 1)[0] == host
+
+
+def refused_origin(request: Request, who: Who | None) -> Response:
+    return page(
+        request,
+        "message.html",
+        who,
+        403,
+        title="Refused",
+        message="This form must be sent from the console's own page.",
+    )
+
+
+def logged_in(
+    action: ConsoleAction, *, admin: bool = False
+) -> Callable[[Request], Awaitable[Response]]:
+    """A console endpoint: without a session, back to the login page; a form (POST) from
+    another origin is refused; with `admin`, a platform's session gets 403."""
+
+    async def endpoint(request: Request) -> Response:
+        gateway: Gateway = request.app.state.gateway
+        who = who_is(request, gateway)
+        if who is None:
+            return RedirectResponse("/console", 303)
+        if request.method != "GET" and not same_origin(request):
+            return refused_origin(request, who)
+        if admin and not who.is_admin:
+            return page(
+                request,
+                "message.html",
+                who,
+                403,
+                title="Admin only",
+                message="This page is for the admin token's session.",
+            )
+        return await action(request, gateway, who)
+
+    return endpoint

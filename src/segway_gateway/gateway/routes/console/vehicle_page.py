@@ -1,0 +1,223 @@
+"""The vehicle view: what every query answers, the vehicle on the map with its trail, every
+control and setting as a form, its recent pushes and events; for the admin, faults, rides,
+alerts and fault codes of a simulated vehicle.
+
+Every action is a call of the public API (or the admin API) made in process
+(api_calls.py); the page comes back with the answer's code and message. A platform sees
+only its own vehicles: another's is "not found", as the API says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from segway_gateway.contract import paths
+from segway_gateway.contract.alerts import Alert
+from segway_gateway.gateway.console_session import Who
+from segway_gateway.gateway.routes.console import controls
+from segway_gateway.gateway.routes.console.api_calls import Answer, admin_api, public_api
+from segway_gateway.gateway.routes.console.guard import logged_in
+from segway_gateway.gateway.routes.console.live import LiveFeed
+from segway_gateway.gateway.routes.console.pages import map_area, read_form
+from segway_gateway.gateway.routes.console.summaries import Summary, summary_of
+from segway_gateway.gateway.routes.console.templating import page
+from segway_gateway.gateway.runtime import Gateway
+from segway_gateway.gateway.store.outbox import LogQuery
+from segway_gateway.sim.fault_codes import FaultCode, describe
+from segway_gateway.sim.faults import Fault
+
+router = APIRouter(include_in_schema=False)
+
+_ON_LOAD = (
+    ("Status", paths.STATUS),
+    ("Location", paths.LOCATION),
+    ("Battery info", paths.BATTERY_INFO),
+)
+"""Queries answered from the store, so asked every time the page is shown."""
+_RECENT_PUSHES = 30
+
+
+def _owner(gateway: Gateway, who: Who, iot_code: str) -> str | None:
+    """The vehicle's platform, if the session may see it."""
+    entry = gateway.fleet.entry(iot_code)
+    if entry is None or not (who.is_admin or entry.platform_code == who.platform_code):
+        return None
+    return entry.platform_code
+
+
+def _not_found(request: Request, who: Who, iot_code: str) -> Response:
+    return page(
+        request,
+        "message.html",
+        who,
+        404,
+        title="No such vehicle",
+        message=f"There is no vehicle {iot_code} that this session can see.",
+    )
+
+
+async def _show(
+    request: Request,
+    gateway: Gateway,
+    who: Who,
+    iot_code: str,
+    owner: str,
+    answer: Answer | None = None,
+    status: int = 200,
+) -> Response:
+    asked = await asyncio.gather(
+        *(
+            public_api(request, owner, what, "GET", path, params={"iotCode": iot_code})
+            for what, path in _ON_LOAD
+        )
+    )
+    feed: LiveFeed = request.app.state.console_feed
+    summary = await _summary(gateway, iot_code, owner)
+    trail = feed.trail(iot_code)
+    fix = summary.fix if summary is not None else None
+    if fix is not None and (not trail or trail[-1] != fix):
+        trail.append(fix)
+    pushes = await gateway.db.outbox.log(
+        LogQuery(platform_code=owner, iot_code=iot_code, limit=_RECENT_PUSHES)
+    )
+    return page(
+        request,
+        "vehicle.html",
+        who,
+        status,
+        title=f"Vehicle {iot_code}",
+        iot_code=iot_code,
+        owner=owner,
+        answer=answer,
+        queries=asked,
+        summary=summary,
+        vehicles=[summary.wire()] if summary is not None else [],
+        trail=[list(point) for point in trail],
+        area=map_area(gateway, [summary] if summary is not None else []),
+        buttons=[controls.BY_KEY[key] for key in controls.BUTTONS],
+        forms=[c for c in controls.CONTROLS if c.key not in controls.BUTTONS],
+        asks=controls.QUERIES,
+        pushes=pushes,
+        events=[p for p in pushes if p.kind in ("alert", "fault")],
+        simulated=gateway.faults is not None,
+        fault_kinds=[fault.value for fault in Fault],
+        alerts=[(alert.value, alert.label) for alert in Alert],
+        fault_codes=[(code.value, describe(code)) for code in FaultCode],
+    )
+
+
+async def _summary(gateway: Gateway, iot_code: str, owner: str) -> Summary | None:
+    """The vehicle as the store holds it now (an action's effect included)."""
+    entry = gateway.fleet.entry(iot_code)
+    state = await gateway.db.vehicles.state(iot_code)
+    if entry is None or state is None:
+        return None
+    return summary_of(gateway.fleet, iot_code, owner, entry.active, state.status, state.location)
+
+
+async def view(request: Request, gateway: Gateway, who: Who) -> Response:
+    iot_code = request.path_params["iot_code"]
+    owner = _owner(gateway, who, iot_code)
+    if owner is None:
+        return _not_found(request, who, iot_code)
+    return await _show(request, gateway, who, iot_code, owner)
+
+
+async def command(request: Request, gateway: Gateway, who: Who) -> Response:
+    """A control or setting: the form becomes the API's JSON body."""
+    iot_code = request.path_params["iot_code"]
+    owner = _owner(gateway, who, iot_code)
+    control = controls.BY_KEY.get(request.path_params["key"])
+    if owner is None or control is None:
+        return _not_found(request, who, iot_code)
+    try:
+        body = control.body(iot_code, await read_form(request))
+    except ValueError as err:
+        return await _refused(request, gateway, who, iot_code, owner, control.label, str(err))
+    answer = await public_api(request, owner, control.label, "POST", control.path, json=body)
+    return await _show(request, gateway, who, iot_code, owner, answer)
+
+
+async def ask(request: Request, gateway: Gateway, who: Who) -> Response:
+    """A query that asks the vehicle itself (bluetooth key, a fresh fix, versions)."""
+    iot_code = request.path_params["iot_code"]
+    owner = _owner(gateway, who, iot_code)
+    query = controls.QUERY_BY_KEY.get(request.path_params["key"])
+    if owner is None or query is None:
+        return _not_found(request, who, iot_code)
+    params = {"iotCode": iot_code, **query.params}
+    answer = await public_api(request, owner, query.label, "GET", query.path, params=params)
+    return await _show(request, gateway, who, iot_code, owner, answer)
+
+
+async def simulate(request: Request, gateway: Gateway, who: Who) -> Response:
+    """The admin's fault injection, rides, alerts and fault codes (the admin API)."""
+    iot_code = request.path_params["iot_code"]
+    owner = _owner(gateway, who, iot_code)
+    if owner is None:
+        return _not_found(request, who, iot_code)
+    try:
+        form = await read_form(request)
+        what, method, path, body = _simulation(request.path_params["action"], iot_code, form)
+    except ValueError as err:
+        return await _refused(request, gateway, who, iot_code, owner, "Simulation", str(err))
+    answer = await admin_api(request, what, method, path, json=body)
+    return await _show(request, gateway, who, iot_code, owner, answer)
+
+
+def _simulation(
+    action: str, iot_code: str, form: dict[str, str]
+) -> tuple[str, str, str, dict[str, Any] | None]:
+    """The admin API call a simulation form stands for: (name, method, path, body)."""
+    base = f"/admin/v1/vehicles/{iot_code}"
+    if action == "fault":
+        body: dict[str, Any] = {"kind": form.get("kind", "")}
+        for name in ("seconds", "delay"):
+            if form.get(name, "").strip():
+                body[name] = _number(name, form[name])
+        return f"Inject fault {body['kind']}", "POST", f"{base}/faults", body
+    if action == "clear-faults":
+        return "Clear faults", "DELETE", f"{base}/faults", None
+    if action in ("ride-start", "ride-stop"):
+        verb = action.removeprefix("ride-")
+        return f"Ride {verb}", "POST", f"{base}/ride", {"action": verb}
+    if action in ("alert", "fault-code"):
+        code = _number("code", form.get("code", ""))
+        noun = "alert" if action == "alert" else "fault code"
+        return f"Raise {noun} {code:g}", "POST", f"{base}/{action}s", {"code": int(code)}
+    raise ValueError(f"no simulation action {action!r}")
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {text[:40]!r}") from None
+
+
+async def _refused(
+    request: Request,
+    gateway: Gateway,
+    who: Who,
+    iot_code: str,
+    owner: str,
+    what: str,
+    why: str,
+) -> Response:
+    """The page with a form the console could not even send (400)."""
+    answer = Answer(what, 400, {"error": why})
+    return await _show(request, gateway, who, iot_code, owner, answer, status=400)
+
+
+_VEHICLE = "/console/vehicles/{iot_code}"
+router.add_api_route(_VEHICLE, logged_in(view), methods=["GET"])
+router.add_api_route(_VEHICLE + "/commands/{key}", logged_in(command), methods=["POST"])
+router.add_api_route(_VEHICLE + "/queries/{key}", logged_in(ask), methods=["POST"])
+router.add_api_route(
+    _VEHICLE + "/simulation/{action}", logged_in(simulate, admin=True), methods=["POST"]
+)
