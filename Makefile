@@ -5,7 +5,7 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: load install run test lint bench clean
+.PHONY: load install run test lint bench clean screenshots
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ lint: install
 
 bench: install
 	$(VENV)/bin/python -m bench
+
+# the console's pictures in docs/console.md, taken by its browser test
+screenshots: install
+	CONSOLE_SCREENSHOTS=docs/images $(VENV)/bin/pytest -n 0 tests/test_console_browser.py
 
 load: install
 	$(VENV)/bin/pytest -n 0 -m load

@@ -193,11 +193,18 @@ class ServeProcess(BackgroundProcess):
     It stops at once on SIGTERM (`--drain-timeout 0`: no load balancer waits for its
     readiness here); `extra` may give a drain timeout of its own, the last one counts."""
 
-    def __init__(self, db_url: str, cwd: Path, *extra: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        cwd: Path,
+        *extra: str,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db_url]
-        super().__init__("serve", [*args, "--drain-timeout", "0", *extra], cwd)
+        super().__init__("serve", [*args, "--drain-timeout", "0", *extra], cwd, env)
 
     def wait_ready(self) -> None:
         healthy = f"{self.base_url}/healthz"
@@ -218,9 +225,12 @@ class ServeProcess(BackgroundProcess):
 
 
 @contextmanager
-def serving(db_url: str, cwd: Path, *extra: str) -> Iterator[ServeProcess]:
-    """A started server (`extra` are more `serve` flags); killed on the way out."""
-    server = ServeProcess(db_url, cwd, *extra)
+def serving(
+    db_url: str, cwd: Path, *extra: str, env: Mapping[str, str] | None = None
+) -> Iterator[ServeProcess]:
+    """A started server (`extra` are more `serve` flags, `env` more variables); killed on
+    the way out."""
+    server = ServeProcess(db_url, cwd, *extra, env=env)
     try:
         server.wait_ready()
         yield server

@@ -1,21 +1,27 @@
-"""The console's first part (routes/console): log in with a platform's credentials or the
-admin token, a fleet list each sees only its own part of, log out; the session cookie's
-flags, the same-origin rule for its forms, and nothing from another host. HTTP against a
-running gateway."""
+"""The console over HTTP (routes/console): log in with a platform's credentials or the
+admin token, a fleet each sees only its own part of, log out; the session cookie's flags,
+the same-origin rule for its forms; the vehicle view's queries and actions (through the
+API, whose answers it shows), the admin's faults, the live feed, and nothing from another
+host. tests/test_console_browser.py drives the same pages in Chromium."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, OTHER_SECRET, PLATFORM
+from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, OTHER_SECRET, PLATFORM, api_client
 from tests.harness import DOC_SECRET, RunningGateway, Seed, running
 
 MINE = [str(861_477_038_720_001 + n) for n in range(3)]
 THEIRS = "861477038720101"
+VENDOR = "src/segway_gateway/gateway/routes/console/static/vendor/leaflet"
 SEED = Seed(
     platforms={PLATFORM: DOC_SECRET, OTHER_PLATFORM: OTHER_SECRET},
     vehicles={**{code: (PLATFORM, True) for code in MINE}, THEIRS: (OTHER_PLATFORM, True)},
@@ -91,14 +97,131 @@ def test_forms_from_another_origin_and_forged_cookies_are_refused(
         assert "Client id" in forged.text, "a cookie not signed with the key is no session"
 
 
+def _table(page: str) -> str:
+    """The fleet list's table (the map's data holds every vehicle, whatever the filter)."""
+    return page[page.index("<table") : page.index("</table>")]
+
+
 def test_the_fleet_list_filters_and_sorts(gateway: RunningGateway) -> None:
     with browser(gateway) as client:
         log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
-        one = client.get("/console", params={"q": MINE[1][-6:]}).text
+        one = _table(client.get("/console", params={"q": MINE[1][-6:]}).text)
         assert "1 of 3 vehicles" in one and MINE[1] in one and MINE[0] not in one
         assert "3 of 3 vehicles" in client.get("/console", params={"state": "locked"}).text
         assert "0 of 3 vehicles" in client.get("/console", params={"state": "unlocked"}).text
         for order, descending in (("battery", False), ("-battery", True)):
             page = client.get("/console", params={"sort": order}).text
-            battery = [int(b) for b in re.findall(r"<td>(\d+) %</td>", page)]
+            battery = [int(b) for b in re.findall(r'"battery">(\d+) %<', page)]
             assert len(battery) == 3 and battery == sorted(battery, reverse=descending), battery
+
+
+def test_the_vehicle_view_shows_every_query_and_acts_through_the_api(
+    gateway: RunningGateway,
+) -> None:
+    iot_code = MINE[0]
+    with browser(gateway) as client:
+        log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
+        page = client.get(f"/console/vehicles/{iot_code}").text
+        for query in ("Status: code 0", "Location: code 0", "Battery info: code 0"):
+            assert query in page
+        for button in ("Unlock", "Lock", "Battery cover", "Find", "Get bluetooth key"):
+            assert f'<button type="submit">{button}</button>' in page
+        for setting in ("Sound setting", "Switch setting", "Upload interval setting"):
+            assert f"<summary>{setting}" in page, setting
+
+        unlocked = client.post(f"/console/vehicles/{iot_code}/commands/unlock")
+        assert unlocked.status_code == 200 and "Unlock:\ncode 0" in _answer(unlocked.text)
+        assert '<dd data-field="lock">unlocked</dd>' in unlocked.text
+        # a setting: the form's inputs become the API's JSON body, nested ones included
+        lamp = {"bright": "2", "parkingMode.mode": "1", "parkingMode.color": "7"}
+        done = client.post(f"/console/vehicles/{iot_code}/commands/set-ambient", data=lamp)
+        assert "code 0" in _answer(done.text)
+        out_of_range = client.post(
+            f"/console/vehicles/{iot_code}/commands/set-ambient", data={**lamp, "bright": "9"}
+        )
+        assert "code 15004" in _answer(out_of_range.text), "the API's own refusal"
+        key = client.post(f"/console/vehicles/{iot_code}/queries/bluetooth-key")
+        assert "Get bluetooth key:\ncode 0" in _answer(key.text)
+
+        foreign = client.get(f"/console/vehicles/{THEIRS}")
+        assert foreign.status_code == 404
+        refused = client.post(f"/console/vehicles/{THEIRS}/commands/unlock")
+        assert refused.status_code == 404
+        simulation = client.post(f"/console/vehicles/{iot_code}/simulation/fault", data={})
+        assert simulation.status_code == 403, "faults are the admin's"
+    with api_client(gateway.base_url, OTHER_PLATFORM, OTHER_SECRET) as api:
+        status = api.get("/api/v2/vehicle/query/current/status", params={"iotCode": THEIRS})
+        assert status.json()["data"]["locked"] is True, "the other platform's vehicle stayed"
+
+
+def _answer(page: str) -> str:
+    """The text of the action's answer on a page, tags removed."""
+    found = re.search(r'<section class="answer[^"]*" role="status".*?</section>', page, re.S)
+    assert found is not None, page[:2000]
+    return re.sub(r"\s*<[^>]+>\s*", "\n", found.group(0)).strip()
+
+
+def test_the_admin_injects_a_fault_and_the_api_refuses(gateway: RunningGateway) -> None:
+    iot_code = MINE[2]
+    with browser(gateway) as client:
+        log_in(client, admin_token=ADMIN_TOKEN)
+        base = f"/console/vehicles/{iot_code}"
+        injected = client.post(f"{base}/simulation/fault", data={"kind": "lock-fail"})
+        assert "HTTP 200" in _answer(injected.text)
+        assert "code 15601" in _answer(client.post(f"{base}/commands/lock").text)
+        bad = client.post(f"{base}/simulation/fault", data={"kind": "no-such-fault"})
+        assert "HTTP 400" in _answer(bad.text)
+        assert "HTTP 200" in _answer(client.post(f"{base}/simulation/clear-faults").text)
+        assert "code 0" in _answer(client.post(f"{base}/commands/lock").text)
+
+
+def _events(response: httpx.Response) -> Iterator[list[dict[str, object]]]:
+    """The `vehicles` events of a Server-Sent Events stream."""
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            yield json.loads(line.removeprefix("data: "))
+
+
+def test_the_live_feed_sends_a_platform_its_own_vehicles_and_their_changes(
+    gateway: RunningGateway,
+) -> None:
+    iot_code = MINE[1]
+    with browser(gateway) as client:
+        assert client.get("/console/live").url.path == "/console", "no session: the login"
+        log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
+        with client.stream("GET", "/console/live") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            events = _events(stream)
+            snapshot = next(events)
+            assert sorted(v["iot_code"] for v in snapshot) == MINE, "its own, all of them"
+            assert all({"lat", "lng", "lock", "link", "state"} <= v.keys() for v in snapshot)
+            started = time.monotonic()
+            client.post(f"/console/vehicles/{iot_code}/commands/unlock")
+            for changed in events:
+                mine = [v for v in changed if v["iot_code"] == iot_code]
+                if mine and mine[-1]["lock"] == "unlocked":
+                    break
+            assert time.monotonic() - started < 2.5, "within about a second of the change"
+        client.post(f"/console/vehicles/{iot_code}/commands/lock")
+
+
+def test_every_asset_a_page_names_is_the_gateways_own(gateway: RunningGateway) -> None:
+    with browser(gateway) as client:
+        log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
+        for path in ("/console", f"/console/vehicles/{MINE[0]}"):
+            page = client.get(path).text
+            assets = re.findall(r'(?:src|href)="([^"#]+\.(?:js|css))"', page)
+            assert len(assets) >= 3, assets
+            for asset in assets:
+                assert asset.startswith("/console/static/"), asset
+                assert client.get(asset).status_code == 200, asset
+
+
+def test_the_vendored_map_library_is_as_published() -> None:
+    """The files under static/vendor are npm's leaflet 1.9.4, unchanged (docs/console.md)."""
+    folder = Path(__file__).parents[1] / VENDOR
+    expected = dict(
+        line.split("  ")[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines()
+    )
+    for name, digest in expected.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
