@@ -1,6 +1,7 @@
 """SIGTERM drains a real `serve` before it stops (cli/draining.py): /readyz answers 503 at
 once while the listener stays open, a command under way gets its answer, new requests
-are still served, and the process exits 0 once the drain is over."""
+are still served, an open console's live feed is closed (it would hold the drain open),
+and the process exits 0 once the drain is over."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def test_sigterm_drains_then_exits_0(tmp_path: Path) -> None:
         fault = {"kind": "slow-reply", "delay": REPLY_DELAY}
         answer = httpx.post(f"{base}/admin/v1/vehicles/{VEHICLE}/faults", json=fault, headers=admin)
         assert answer.status_code == 200, answer.text
+        console = _open_console(base)
         with api_client(base) as api:
             unlocked: list[int] = []
             command = threading.Thread(
@@ -55,6 +57,8 @@ def test_sigterm_drains_then_exits_0(tmp_path: Path) -> None:
             assert status.json()["code"] == 0, "a request during the drain is still served"
             command.join(timeout=30)
             assert unlocked == [0], "the command under way got its answer"
+            console.join(timeout=DRAIN_TIMEOUT)
+            assert not console.is_alive(), "the console's live feed ended with the drain"
         exit_code = server.process.wait(timeout=DRAIN_TIMEOUT + 15)
         drained = time.monotonic() - signalled
     finally:
@@ -62,3 +66,23 @@ def test_sigterm_drains_then_exits_0(tmp_path: Path) -> None:
     assert exit_code == 0, server.log()
     assert COMMAND_TIMEOUT <= drained < DRAIN_TIMEOUT, drained
     assert "Application shutdown complete" in server.log()
+
+
+def _open_console(base: str) -> threading.Thread:
+    """A console logged in as the admin, its live feed read in a thread until it ends."""
+    login = httpx.post(
+        f"{base}/console/login", data={"admin_token": ADMIN_TOKEN}, headers={"Origin": base}
+    )
+    cookies = {"segway_console": login.cookies["segway_console"]}
+    opened = threading.Event()
+
+    def read() -> None:
+        with httpx.stream("GET", f"{base}/console/live", cookies=cookies, timeout=60) as feed:
+            opened.set()
+            for _ in feed.iter_lines():
+                pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert opened.wait(10), "the live feed opened"
+    return reader

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,3 +194,33 @@ def test_each_report_is_pushed_once_though_three_instances_took_it(instances: In
         delivered[push.event_id] += 1
     assert all(len(ids) == 1 for ids in ids_of.values()), "a report pushed under two eventIds"
     assert all(n == 1 for n in delivered.values()), "an eventId delivered more than once"
+
+
+def test_a_console_on_one_instance_sees_a_change_made_through_another(
+    instances: Instances,
+) -> None:
+    """The console's session is valid on every instance, and its live feed, read from the
+    store, shows what a command through another instance changed."""
+    iot_code, first, last = FLEET[4], instances.gateways[0], instances.gateways[2]
+    with httpx.Client(base_url=first.base_url, headers={"Origin": first.base_url}) as login:
+        answered = login.post("/console/login", data={"admin_token": ADMIN_TOKEN})
+        assert answered.status_code == 303
+        cookie = answered.cookies["segway_console"]
+    with (
+        httpx.Client(base_url=last.base_url, cookies={"segway_console": cookie}) as console,
+        console.stream("GET", "/console/live", timeout=30) as stream,
+    ):
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = (
+            json.loads(line.removeprefix("data: "))
+            for line in stream.iter_lines()
+            if line.startswith("data: ")
+        )
+        assert iot_code in {v["iot_code"] for v in next(events)}, "the snapshot"
+        started = time.monotonic()
+        assert command(instances.apis[1], paths.UNLOCK, {"iotCode": iot_code}) == Code.SUCCESS
+        for changed in events:
+            if any(v["iot_code"] == iot_code and v["lock"] == "unlocked" for v in changed):
+                break
+        assert time.monotonic() - started < 2.5, "within about a second"
+    assert command(instances.apis[1], paths.LOCK, {"iotCode": iot_code}) == Code.SUCCESS
