@@ -20,8 +20,8 @@ from segway_gateway.gateway.routes.admin import access, device_link, faults, geo
 from segway_gateway.gateway.routes.console import admin_pages as console_admin
 from segway_gateway.gateway.routes.console import pages as console_pages
 from segway_gateway.gateway.routes.console import push_log as console_push_log
-from segway_gateway.gateway.routes.console import vehicle_page as console_vehicle
 from segway_gateway.gateway.routes.console import templating as console_templating
+from segway_gateway.gateway.routes.console import vehicle_page as console_vehicle
 from segway_gateway.gateway.routes.console.live import LiveFeed
 from segway_gateway.gateway.routes.ops import api_docs, health, metrics_route
 from segway_gateway.gateway.routes.vendor import commands, docs, edges, oauth, queries
