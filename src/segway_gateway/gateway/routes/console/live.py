@@ -151,9 +151,10 @@ async def stream(request: Request, gateway: Gateway, who: Who) -> Response:
     feed: LiveFeed = request.app.state.console_feed
     if gateway.stopping:
         return Response("draining", 503)
-    subscriber = feed.subscribe(who, request.query_params.get("iot") or None)
+    only = request.query_params.get("iot") or None
 
     async def events() -> AsyncIterator[bytes]:
+        subscriber = feed.subscribe(who, only)  # here: a stream never started leaves none
         try:
             snapshot = [s for s in (await feed.snapshot()).values() if subscriber.sees(s)]
             yield b"retry: 2000\n" + _event(snapshot)

@@ -1,0 +1,84 @@
+"""The console's live feed (routes/console/live.py) with a console that stops reading: it
+is closed once 64 batches behind, while the others keep getting every change, and the
+feed stops polling when the last console leaves. The store is a stand-in whose vehicles
+move at every poll (the real store and HTTP path: tests/test_console.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from segway_gateway.gateway.console_session import ADMIN, Who
+from segway_gateway.gateway.routes.console import live
+from segway_gateway.gateway.store.vehicles import Vehicle
+
+
+class MovingFleet:
+    """Three vehicles, each a little further north at every read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
+        self.reads += 1
+        return [
+            Vehicle(
+                f"86100000000000{n}",
+                "P1",
+                True,
+                0,
+                status={"locked": True, "powerPercent": 50, "reportedAt": self.reads},
+                location={"latitude": 22.5 + self.reads / 1e4, "longitude": 114.0 + n / 1e3},
+            )
+            for n in range(3)
+        ]
+
+
+def _feed(store: MovingFleet) -> live.LiveFeed:
+    fleet = SimpleNamespace(entry=lambda _code: None)
+    gateway: Any = SimpleNamespace(fleet=fleet, db=SimpleNamespace(vehicles=store), stopping=False)
+    return live.LiveFeed(gateway)
+
+
+def test_a_console_that_stops_reading_is_dropped_and_the_others_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.001)
+    store = MovingFleet()
+
+    async def scenario() -> None:
+        feed = _feed(store)
+        stalled = feed.subscribe(Who(ADMIN))
+        reading = feed.subscribe(Who(ADMIN))
+        received = 0
+        while received < 3 * 100:  # a hundred polls' changes, read as they come
+            batch = await asyncio.wait_for(reading.queue.get(), 5)
+            assert batch is not None, "the reading console was not closed"
+            received += len(batch)
+        assert stalled not in feed._subscribers, "the stalled console was dropped"
+        assert stalled.queue.qsize() == stalled.queue.maxsize
+        feed.unsubscribe(reading)
+        reads = store.reads
+        await asyncio.sleep(0.05)
+        assert store.reads <= reads + 1, "no polling once the last console left"
+        assert feed.latest == {}, "and nothing kept"
+
+    asyncio.run(scenario())
+
+
+def test_a_platform_gets_only_its_own_vehicles() -> None:
+    store = MovingFleet()
+
+    async def scenario() -> None:
+        feed = _feed(store)
+        theirs = feed.subscribe(Who("platform", "P2"))
+        mine = feed.subscribe(Who("platform", "P1"), only="861000000000001")
+        batch = await asyncio.wait_for(mine.queue.get(), 5)
+        assert batch is not None and {s.iot_code for s in batch} == {"861000000000001"}
+        assert theirs.queue.empty(), "P2 owns none of them"
+        await feed.stop()
+
+    asyncio.run(scenario())
