@@ -130,7 +130,7 @@ def test_the_vehicle_view_shows_every_query_and_acts_through_the_api(
             assert f"<summary>{setting}" in page, setting
 
         unlocked = client.post(f"/console/vehicles/{iot_code}/commands/unlock")
-        assert unlocked.status_code == 200 and "Unlock:\ncode 0" in _answer(unlocked.text)
+        assert unlocked.status_code == 200 and "Unlock: code 0 (Success)" in _answer(unlocked.text)
         assert '<dd data-field="lock">unlocked</dd>' in unlocked.text
         # a setting: the form's inputs become the API's JSON body, nested ones included
         lamp = {"bright": "2", "parkingMode.mode": "1", "parkingMode.color": "7"}
@@ -141,7 +141,7 @@ def test_the_vehicle_view_shows_every_query_and_acts_through_the_api(
         )
         assert "code 15004" in _answer(out_of_range.text), "the API's own refusal"
         key = client.post(f"/console/vehicles/{iot_code}/queries/bluetooth-key")
-        assert "Get bluetooth key:\ncode 0" in _answer(key.text)
+        assert "Get bluetooth key: code 0" in _answer(key.text)
 
         foreign = client.get(f"/console/vehicles/{THEIRS}")
         assert foreign.status_code == 404

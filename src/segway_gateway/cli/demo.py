@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from segway_gateway.cli.platform import add_platform
-from segway_gateway.cli.vehicle import add_vehicles
+from segway_gateway.gateway.registration import add_platform, add_vehicles
 
 DEMO_PLATFORM = "A20081"
 DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"

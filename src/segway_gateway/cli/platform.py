@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-import re
-import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -18,21 +15,13 @@ from segway_gateway.cli.common import (
     with_db,
 )
 from segway_gateway.contract.regions import Region
+from segway_gateway.gateway import registration
+from segway_gateway.gateway.registration import MIN_SECRET_LENGTH, add_platform
 
 
 @click.group()
 def platform() -> None:
     """Platforms: an operator's account; its code is the OAuth client_id."""
-
-
-async def add_platform(db: Any, key: bytes, code: str, secret: str, push_url: str | None) -> None:
-    """Add a platform: its secret hashed (for token requests) and sealed (to sign pushes)."""
-    from segway_gateway.gateway.crypto import hash_secret
-    from segway_gateway.gateway.sealing import seal
-    from segway_gateway.gateway.store.platforms import Platform
-
-    platform = Platform(code, hash_secret(secret), push_url, int(time.time() * 1000))
-    await db.platforms.add(platform, seal(key, code, secret))
 
 
 secret_option = click.option(
@@ -43,9 +32,6 @@ secret_option = click.option(
     " (or env SEGWAY_PLATFORM_SECRET).",
 )
 
-MIN_SECRET_LENGTH = 16
-"""Shorter client secrets are refused unless --allow-weak-secret (docs/security.md)."""
-
 weak_secret_option = click.option(
     "--allow-weak-secret",
     is_flag=True,
@@ -55,14 +41,10 @@ weak_secret_option = click.option(
 
 def check_secret(secret: str, allow_weak: bool) -> None:
     """Refuse an empty secret, and one shorter than MIN_SECRET_LENGTH unless allowed."""
-    if not secret:
-        raise click.BadParameter("must not be empty", param_hint="--secret")
-    if len(secret) < MIN_SECRET_LENGTH and not allow_weak:
-        raise click.BadParameter(
-            f"is {len(secret)} characters long: use at least {MIN_SECRET_LENGTH}"
-            " (a random UUID has 36), or --allow-weak-secret",
-            param_hint="--secret",
-        )
+    try:
+        registration.check_secret(secret, allow_weak, "--allow-weak-secret")
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--secret") from err
 
 
 @platform.command("add")
@@ -85,8 +67,11 @@ async def platform_add(
     from segway_gateway.gateway.crypto import load_key
 
     check_secret(secret, allow_weak_secret)
-    if push_url is not None and not re.match(r"https?://[^\s/]+", push_url):
-        raise click.BadParameter("use an http:// or https:// URL", param_hint="--push-url")
+    if push_url is not None:
+        try:
+            registration.check_push_url(push_url)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--push-url") from err
     if Region.of_platform(code) is None:
         click.echo(f"note: {code} starts with no region letter (A, E, U, C)", err=True)
     key = load_key(key_file)

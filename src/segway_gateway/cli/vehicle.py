@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import click
 
 from segway_gateway.cli.common import db_option, iot_codes_arg, run_async, with_db
+from segway_gateway.gateway.registration import add_vehicles
 
 
 @click.group()
 def vehicle() -> None:
     """Vehicles: registered to one platform, addressed by iotCode (IMEI)."""
-
-
-async def add_vehicles(db: Any, iot_codes: list[str], platform_code: str, active: bool) -> None:
-    from segway_gateway.gateway.store.vehicles import Vehicle
-
-    now = int(time.time() * 1000)
-    await db.vehicles.add(*(Vehicle(code, platform_code, active, now) for code in iot_codes))
 
 
 @vehicle.command("add")

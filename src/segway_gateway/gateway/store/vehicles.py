@@ -163,6 +163,16 @@ class VehicleRepo:
         if result.rowcount == 0:
             raise NotFound(f"no vehicle {iot_code}")
 
+    async def set_active(self, iot_code: str, active: bool) -> None:
+        """Activate a vehicle, or deactivate it (its calls answer 15300; it stays registered)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(vehicles).where(_one(iot_code)).values(active=active)
+            )
+        self.forget(iot_code)
+        if result.rowcount == 0:
+            raise NotFound(f"no vehicle {iot_code}")
+
     async def state(self, iot_code: str) -> VehicleState | None:
         """The vehicle's stored state; None for an unregistered vehicle."""
         if self._copies is not None and iot_code in self._copies:
