@@ -11,6 +11,7 @@ CONSOLE_SCREENSHOTS=docs/images, which docs/console.md shows.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -32,6 +33,13 @@ DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 DEMO_VEHICLES = [str(861_477_038_719_116 + n) for n in range(10)]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+ZONE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[114.05, 22.60], [114.06, 22.60], [114.06, 22.61], [114.05, 22.61], [114.05, 22.60]]
+    ],
+}
+"""A no-parking zone the admin pastes; the map draws it."""
 LIVE = 3_000
 """Milliseconds a change may take to show (issue 15: within 3 s)."""
 CHROMIUM_FLAGS = [
@@ -262,8 +270,15 @@ def test_the_admin_injects_a_fault_and_sees_the_refusal_code(
     page = context.new_page()
     _log_in(page, **{"Admin token": ADMIN_TOKEN})
     page.get_by_role("link", name="Admin").click()
-    playwright_api.expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.locator("#zone-platform").select_option(DEMO_PLATFORM)
+    page.locator("#zone-name").fill("station-square")
+    page.locator("#zone-geojson").fill(json.dumps(ZONE))
+    page.get_by_role("button", name="Save geofence").click()
+    playwright_api.expect(page.get_by_role("status")).to_contain_text("HTTP 201")
     page.screenshot(path=shots / "console-admin.png", full_page=True)
+    page.get_by_role("link", name="Fleet").click()
+    zone = page.locator("path.leaflet-interactive")
+    playwright_api.expect(zone).to_have_count(1)
 
     page.goto(f"/console/vehicles/{iot_code}")
     page.get_by_label("Fault", exact=True).select_option("unlock-fail")
