@@ -10,6 +10,7 @@ only its own vehicles: another's is "not found", as the API says.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,7 +22,7 @@ from segway_gateway.contract.alerts import Alert
 from segway_gateway.gateway.console_session import Who
 from segway_gateway.gateway.routes.console import controls
 from segway_gateway.gateway.routes.console.api_calls import Answer, admin_api, public_api
-from segway_gateway.gateway.routes.console.guard import logged_in
+from segway_gateway.gateway.routes.console.guard import ConsoleAction, logged_in
 from segway_gateway.gateway.routes.console.live import LiveFeed
 from segway_gateway.gateway.routes.console.pages import map_area, read_form
 from segway_gateway.gateway.routes.console.summaries import Summary, summary_of
@@ -120,54 +121,54 @@ async def _summary(gateway: Gateway, iot_code: str, owner: str) -> Summary | Non
     return summary_of(gateway.fleet, iot_code, owner, entry.active, state.status, state.location)
 
 
-async def view(request: Request, gateway: Gateway, who: Who) -> Response:
-    iot_code = request.path_params["iot_code"]
-    owner = _owner(gateway, who, iot_code)
-    if owner is None:
-        return _not_found(request, who, iot_code)
-    return await _show(request, gateway, who, iot_code, owner)
+VehicleAction = Callable[[Request, str, str], Awaitable[Answer]]
+"""An action on a vehicle (request, iotCode, owner) → the API's answer; LookupError for
+an action that does not exist, ValueError for a form the console cannot even send."""
 
 
-async def command(request: Request, gateway: Gateway, who: Who) -> Response:
+def on_vehicle(act: VehicleAction | None = None) -> ConsoleAction:
+    """The vehicle's page, after `act` if given, with its answer; "No such vehicle" (404)
+    for one the session may not see."""
+
+    async def endpoint(request: Request, gateway: Gateway, who: Who) -> Response:
+        iot_code = request.path_params["iot_code"]
+        owner = _owner(gateway, who, iot_code)
+        if owner is None:
+            return _not_found(request, who, iot_code)
+        if act is None:
+            return await _show(request, gateway, who, iot_code, owner)
+        try:
+            answer = await act(request, iot_code, owner)
+        except LookupError:
+            message = f"The console has no such action for vehicle {iot_code}."
+            return page(request, "message.html", who, 404, title="Not found", message=message)
+        except ValueError as err:
+            refused = Answer("The form", 400, {"error": str(err)})
+            return await _show(request, gateway, who, iot_code, owner, refused, 400)
+        return await _show(request, gateway, who, iot_code, owner, answer)
+
+    return endpoint
+
+
+async def command(request: Request, iot_code: str, owner: str) -> Answer:
     """A control or setting: the form becomes the API's JSON body."""
-    iot_code = request.path_params["iot_code"]
-    owner = _owner(gateway, who, iot_code)
-    control = controls.BY_KEY.get(request.path_params["key"])
-    if owner is None or control is None:
-        return _not_found(request, who, iot_code)
-    try:
-        body = control.body(iot_code, await read_form(request))
-    except ValueError as err:
-        return await _refused(request, gateway, who, iot_code, owner, control.label, str(err))
-    answer = await public_api(request, owner, control.label, "POST", control.path, json=body)
-    return await _show(request, gateway, who, iot_code, owner, answer)
+    control = controls.BY_KEY[request.path_params["key"]]
+    body = control.body(iot_code, await read_form(request))
+    return await public_api(request, owner, control.label, "POST", control.path, json=body)
 
 
-async def ask(request: Request, gateway: Gateway, who: Who) -> Response:
+async def ask(request: Request, iot_code: str, owner: str) -> Answer:
     """A query that asks the vehicle itself (bluetooth key, a fresh fix, versions)."""
-    iot_code = request.path_params["iot_code"]
-    owner = _owner(gateway, who, iot_code)
-    query = controls.QUERY_BY_KEY.get(request.path_params["key"])
-    if owner is None or query is None:
-        return _not_found(request, who, iot_code)
+    query = controls.QUERY_BY_KEY[request.path_params["key"]]
     params = {"iotCode": iot_code, **query.params}
-    answer = await public_api(request, owner, query.label, "GET", query.path, params=params)
-    return await _show(request, gateway, who, iot_code, owner, answer)
+    return await public_api(request, owner, query.label, "GET", query.path, params=params)
 
 
-async def simulate(request: Request, gateway: Gateway, who: Who) -> Response:
+async def simulate(request: Request, iot_code: str, _: str) -> Answer:
     """The admin's fault injection, rides, alerts and fault codes (the admin API)."""
-    iot_code = request.path_params["iot_code"]
-    owner = _owner(gateway, who, iot_code)
-    if owner is None:
-        return _not_found(request, who, iot_code)
-    try:
-        form = await read_form(request)
-        what, method, path, body = _simulation(request.path_params["action"], iot_code, form)
-    except ValueError as err:
-        return await _refused(request, gateway, who, iot_code, owner, "Simulation", str(err))
-    answer = await admin_api(request, what, method, path, json=body)
-    return await _show(request, gateway, who, iot_code, owner, answer)
+    form = await read_form(request)
+    what, method, path, body = _simulation(request.path_params["action"], iot_code, form)
+    return await admin_api(request, what, method, path, json=body)
 
 
 def _simulation(
@@ -200,24 +201,12 @@ def _number(name: str, text: str) -> float:
         raise ValueError(f"{name} must be a number, not {text[:40]!r}") from None
 
 
-async def _refused(
-    request: Request,
-    gateway: Gateway,
-    who: Who,
-    iot_code: str,
-    owner: str,
-    what: str,
-    why: str,
-) -> Response:
-    """The page with a form the console could not even send (400)."""
-    answer = Answer(what, 400, {"error": why})
-    return await _show(request, gateway, who, iot_code, owner, answer, status=400)
-
-
 _VEHICLE = "/console/vehicles/{iot_code}"
-router.add_api_route(_VEHICLE, logged_in(view), methods=["GET"])
-router.add_api_route(_VEHICLE + "/commands/{key}", logged_in(command), methods=["POST"])
-router.add_api_route(_VEHICLE + "/queries/{key}", logged_in(ask), methods=["POST"])
+router.add_api_route(_VEHICLE, logged_in(on_vehicle()), methods=["GET"])
+router.add_api_route(_VEHICLE + "/commands/{key}", logged_in(on_vehicle(command)), methods=["POST"])
+router.add_api_route(_VEHICLE + "/queries/{key}", logged_in(on_vehicle(ask)), methods=["POST"])
 router.add_api_route(
-    _VEHICLE + "/simulation/{action}", logged_in(simulate, admin=True), methods=["POST"]
+    _VEHICLE + "/simulation/{action}",
+    logged_in(on_vehicle(simulate), admin=True),
+    methods=["POST"],
 )
