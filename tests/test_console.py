@@ -16,14 +16,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, OTHER_SECRET, PLATFORM, api_client
+from segway_gateway.gateway.crypto import hash_secret
+from segway_gateway.gateway.sealing import seal
+from tests.conftest import (
+    ADMIN_TOKEN,
+    OTHER_PLATFORM,
+    OTHER_SECRET,
+    PLATFORM,
+    admin_client,
+    api_client,
+)
 from tests.harness import DOC_SECRET, RunningGateway, Seed, running
 
 MINE = [str(861_477_038_720_001 + n) for n in range(3)]
 THEIRS = "861477038720101"
 VENDOR = "src/segway_gateway/gateway/routes/console/static/vendor/leaflet"
+THIRD, THIRD_SECRET = "C30001", "third-platform-secret"
+"""A platform whose sessions the tests end (suspended, its secret changed)."""
 SEED = Seed(
-    platforms={PLATFORM: DOC_SECRET, OTHER_PLATFORM: OTHER_SECRET},
+    platforms={PLATFORM: DOC_SECRET, OTHER_PLATFORM: OTHER_SECRET, THIRD: THIRD_SECRET},
     vehicles={**{code: (PLATFORM, True) for code in MINE}, THEIRS: (OTHER_PLATFORM, True)},
 )
 
@@ -225,3 +236,24 @@ def test_the_vendored_map_library_is_as_published() -> None:
     )
     for name, digest in expected.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_a_session_ends_with_a_suspension_and_with_a_new_secret(gateway: RunningGateway) -> None:
+    access = f"/platforms/{THIRD}/access"
+    with browser(gateway) as client, admin_client(gateway.base_url) as admin:
+        log_in(client, client_id=THIRD, client_secret=THIRD_SECRET)
+        assert "Log out" in client.get("/console").text
+        assert admin.post(f"{access}/suspend").status_code == 200
+        assert "Client secret" in client.get("/console").text, "suspended: the login page"
+        refused = log_in(client, client_id=THIRD, client_secret=THIRD_SECRET)
+        assert refused.status_code == 403 and "suspended" in refused.text
+        assert admin.post(f"{access}/resume").status_code == 200
+        assert "Log out" in client.get("/console").text, "resumed: the same session again"
+
+        gateway.run(
+            gateway.gateway.db.platforms.set_secret(
+                THIRD, hash_secret("a-newer-secret-1234"), seal(gateway.gateway.key, THIRD, "x")
+            )
+        )
+        assert "Client secret" in client.get("/console").text, "a new secret ends the session"
+        assert client.get("/console/live").url.path == "/console"

@@ -1,6 +1,7 @@
 """The console's live feed (routes/console/live.py) with a console that stops reading: it
-is closed once 64 batches behind, while the others keep getting every change, and the
-feed stops polling when the last console leaves. The store is a stand-in whose vehicles
+is closed once 64 batches behind (its stream ends), while the others keep getting every
+change; a suspended platform's stream ends; the feed stops polling when the last console
+leaves. The store is a stand-in whose vehicles
 move at every poll (the real store and HTTP path: tests/test_console.py)."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class MovingFleet:
 
     def __init__(self) -> None:
         self.reads = 0
+        self.suspended: set[str] = set()
 
     async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
         self.reads += 1
@@ -39,7 +41,10 @@ class MovingFleet:
 
 def _feed(store: MovingFleet) -> live.LiveFeed:
     fleet = SimpleNamespace(entry=lambda _code: None)
-    gateway: Any = SimpleNamespace(fleet=fleet, db=SimpleNamespace(vehicles=store), stopping=False)
+    access = SimpleNamespace(is_suspended=lambda code: code in store.suspended)
+    gateway: Any = SimpleNamespace(
+        fleet=fleet, db=SimpleNamespace(vehicles=store), access=access, stopping=False
+    )
     return live.LiveFeed(gateway)
 
 
@@ -59,7 +64,7 @@ def test_a_console_that_stops_reading_is_dropped_and_the_others_go_on(
             assert batch is not None, "the reading console was not closed"
             received += len(batch)
         assert stalled not in feed._subscribers, "the stalled console was dropped"
-        assert stalled.queue.qsize() == stalled.queue.maxsize
+        assert stalled.queue.get_nowait() is None, "its stream ends at its next read"
         feed.unsubscribe(reading)
         reads = store.reads
         await asyncio.sleep(0.05)
@@ -69,7 +74,7 @@ def test_a_console_that_stops_reading_is_dropped_and_the_others_go_on(
     asyncio.run(scenario())
 
 
-def test_a_platform_gets_only_its_own_vehicles() -> None:
+def test_a_platform_gets_only_its_own_vehicles_until_it_is_suspended() -> None:
     store = MovingFleet()
 
     async def scenario() -> None:
@@ -79,6 +84,10 @@ def test_a_platform_gets_only_its_own_vehicles() -> None:
         batch = await asyncio.wait_for(mine.queue.get(), 5)
         assert batch is not None and {s.iot_code for s in batch} == {"861000000000001"}
         assert theirs.queue.empty(), "P2 owns none of them"
+        store.suspended.add("P1")
+        while (batch := await asyncio.wait_for(mine.queue.get(), 5)) is not None:
+            pass  # what was sent before the suspension
+        assert mine not in feed._subscribers, "a suspended platform's stream ended"
         await feed.stop()
 
     asyncio.run(scenario())

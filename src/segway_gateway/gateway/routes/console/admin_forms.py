@@ -8,10 +8,8 @@ platform and registering vehicles have none: the form writes the store as the CL
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -21,6 +19,7 @@ from segway_gateway.contract.regions import Region
 from segway_gateway.gateway import registration
 from segway_gateway.gateway.geofences import GeofenceError, check_name
 from segway_gateway.gateway.routes.console.api_calls import Answer, admin_api
+from segway_gateway.gateway.routes.console.forms import typed
 from segway_gateway.gateway.runtime import REGISTRATION_POLL_SECONDS, Gateway
 from segway_gateway.gateway.store.errors import AlreadyExists, NotFound
 from segway_gateway.gateway.store.vehicles import VehicleRepo
@@ -46,7 +45,6 @@ FormAction = Callable[[Request, Gateway, Mapping[str, str]], Awaitable[Result]]
 ELSEWHERE = (
     f"other gateway instances on this database follow within {REGISTRATION_POLL_SECONDS:g} s"
 )
-_NUMBER = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,12})?")
 
 
 async def add_platform(_request: Request, gateway: Gateway, form: Mapping[str, str]) -> Result:
@@ -97,19 +95,11 @@ clear_limit = _access_call("Clear limit of", "DELETE", "/limit")
 
 
 async def set_limit(request: Request, _gateway: Gateway, form: Mapping[str, str]) -> Result:
-    body = {"rps": _typed(form.get("rps", ""))}
+    body = {"rps": typed(form.get("rps", ""))}
     if form.get("burst", "").strip():
-        body["burst"] = _typed(form["burst"])
+        body["burst"] = typed(form["burst"])
     what = f"Set limit of {request.path_params['code']}"
     return await admin_api(request, what, "PUT", _access(request, "/limit"), json=body)
-
-
-def _typed(raw: str) -> Any:
-    """A number as a number; anything else as typed (the API says what is wrong with it)."""
-    raw = raw.strip()
-    if not _NUMBER.fullmatch(raw):
-        return raw
-    return float(raw) if "." in raw else int(raw)
 
 
 async def add_vehicles(_request: Request, gateway: Gateway, form: Mapping[str, str]) -> Result:

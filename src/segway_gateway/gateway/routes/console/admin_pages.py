@@ -18,8 +18,8 @@ from segway_gateway.gateway.geofences import parse_zone
 from segway_gateway.gateway.routes.console import admin_forms
 from segway_gateway.gateway.routes.console.admin_forms import ELSEWHERE, Done, FormAction, Result
 from segway_gateway.gateway.routes.console.api_calls import Answer
+from segway_gateway.gateway.routes.console.forms import read_form
 from segway_gateway.gateway.routes.console.guard import ConsoleAction, logged_in
-from segway_gateway.gateway.routes.console.pages import read_form
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.access_rules import AccessRule

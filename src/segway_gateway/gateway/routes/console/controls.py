@@ -5,7 +5,6 @@ the vehicle (bluetooth key, a fresh fix, firmware versions)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +13,8 @@ from pydantic import BaseModel
 
 from segway_gateway.contract import paths
 from segway_gateway.contract.device import CommandName
+from segway_gateway.gateway.routes.console.forms import typed
 from segway_gateway.gateway.routes.vendor.commands import ROUTES
-
-_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,14 @@ class Control:
     """Body values the form sends whatever is typed (Find: controlType 2)."""
 
     def body(self, iot_code: str, form: Mapping[str, str]) -> dict[str, Any]:
-        """The JSON body from a posted form: empty inputs are left out; a typed number is
-        sent as a number, anything else as typed (the API says what is wrong with it)."""
+        """The JSON body from a posted form: empty inputs are left out; a number typed into
+        a number's input is sent as a number, anything else as typed."""
         body: dict[str, Any] = {"iotCode": iot_code}
         for one in self.fields:
             raw = form.get(one.path, "").strip()
             if not raw:
                 continue
-            value: Any = int(raw) if one.kind == "integer" and _INTEGER.fullmatch(raw) else raw
+            value = typed(raw) if one.kind == "integer" else raw
             *parents, leaf = one.path.split(".")
             holder = body
             for parent in parents:

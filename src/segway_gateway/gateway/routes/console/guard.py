@@ -1,22 +1,53 @@
-"""What every console page shares: who is logged in, and the refusal of forms posted
-from another site (CSRF: the session cookie is also SameSite=Strict)."""
+"""What every console page shares: who is logged in (a session whose credential is still
+the current one, of a platform not suspended), and the refusal of forms posted from
+another site (CSRF: the session cookie is also SameSite=Strict)."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from segway_gateway.gateway.console_session import COOKIE, Who, read_cookie
+from segway_gateway.gateway.console_session import (
+    ADMIN,
+    COOKIE,
+    PLATFORM,
+    Session,
+    Who,
+    fingerprint,
+    read_cookie,
+)
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
 
 ConsoleAction = Callable[[Request, Gateway, Who], Awaitable[Response]]
 
 
-def who_is(request: Request, gateway: Gateway) -> Who | None:
-    return read_cookie(gateway.key, request.cookies.get(COOKIE), gateway.clock())
+async def session_for(gateway: Gateway, who: Who) -> Session | None:
+    """A session for `who` with its credential as it is now; None if that is gone (the
+    platform removed, no admin token configured)."""
+    if who.kind == ADMIN:
+        credential = gateway.config.admin_token
+    else:
+        platform = await gateway.db.platforms.get(who.platform_code or "")
+        credential = None if platform is None else platform.secret_hash
+    return None if credential is None else Session(who, fingerprint(gateway.key, credential))
+
+
+async def who_is(request: Request, gateway: Gateway) -> Who | None:
+    """Who the request's session is, if it is valid now: a suspended platform's is not
+    (it gets the login page, which says why when it tries again)."""
+    cookie = read_cookie(gateway.key, request.cookies.get(COOKIE), gateway.clock())
+    if cookie is None:
+        return None
+    if cookie.who.kind == PLATFORM and gateway.access.is_suspended(cookie.who.platform_code or ""):
+        return None
+    current = await session_for(gateway, cookie.who)
+    if current is None or not hmac.compare_digest(current.fingerprint, cookie.fingerprint):
+        return None
+    return cookie.who
 
 
 def same_origin(request: Request) -> bool:
@@ -45,9 +76,10 @@ def logged_in(
 
     async def endpoint(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
-        who = who_is(request, gateway)
+        who = await who_is(request, gateway)
         if who is None:
             return RedirectResponse("/console", 303)
+
         if request.method != "GET" and not same_origin(request):
             return refused_origin(request, who)
         if admin and not who.is_admin:

@@ -5,9 +5,10 @@ reads the fleet from the store once every `POLL_SECONDS` (one query, whichever i
 took the reports: the store is where they all land) and sends each console the vehicles
 of its scope whose summary changed, with the link's presence. Nothing runs while no
 console is open. A console that does not read its events (its queue fills up) is closed,
-so it never holds the others back; the browser's EventSource reconnects and starts again
-from a full snapshot. The feed also keeps each vehicle's last fixes (the trail the
-vehicle view draws), as far back as the feed has watched.
+so it never holds the others back; the browser reconnects and starts again from a full
+snapshot. So is a suspended platform's (reconnecting, it gets the login page). The feed
+also keeps each vehicle's last fixes (the trail the vehicle view draws), as far back as
+it has watched.
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ class _Subscriber:
         return True
 
     def close(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(_CLOSED)
+        """End the stream: what it has not read yet is dropped, the end is next."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(_CLOSED)
 
 
 class LiveFeed:
@@ -71,7 +74,6 @@ class LiveFeed:
         self.latest: dict[str, Summary] = {}
         """Each vehicle's summary at the last poll (empty while the feed is stopped)."""
         self._trails: dict[str, deque[tuple[float, float]]] = {}
-        self.polls = 0
 
     def trail(self, iot_code: str) -> list[tuple[float, float]]:
         """The vehicle's last fixes seen by the feed, oldest first, as (lat, lng)."""
@@ -79,9 +81,9 @@ class LiveFeed:
 
     async def snapshot(self) -> dict[str, Summary]:
         """Every vehicle's summary now: the last poll's if the feed runs, else read now."""
-        if self._task is None or not self.latest:
-            await self._poll()
-        return self.latest
+        if self._task is not None and self.latest:
+            return self.latest
+        return await self._read()
 
     def subscribe(self, who: Who, only: str | None = None) -> _Subscriber:
         subscriber = _Subscriber(who, only)
@@ -111,7 +113,7 @@ class LiveFeed:
                     log.warning("console feed: could not read the fleet", exc_info=True)
                     changed = []
                 for subscriber in list(self._subscribers):
-                    if not subscriber.offer(changed):
+                    if not self._allowed(subscriber) or not subscriber.offer(changed):
                         self._subscribers.discard(subscriber)
                         subscriber.close()
                 await asyncio.sleep(POLL_SECONDS)
@@ -122,13 +124,21 @@ class LiveFeed:
             self.latest = {}
             self._trails.clear()
 
-    async def _poll(self) -> list[Summary]:
-        """Read the fleet; the summaries that changed since the last poll."""
+    def _allowed(self, subscriber: _Subscriber) -> bool:
+        """A suspended platform's console is closed (its reconnection gets the login)."""
+        who = subscriber.who
+        return who.is_admin or not self._gateway.access.is_suspended(who.platform_code or "")
+
+    async def _read(self) -> dict[str, Summary]:
         fleet = self._gateway.fleet
-        now = {
+        return {
             vehicle.iot_code: summarize(fleet, vehicle)
             for vehicle in await self._gateway.db.vehicles.list_all()
         }
+
+    async def _poll(self) -> list[Summary]:
+        """Read the fleet; the summaries that changed since the last poll."""
+        now = await self._read()
         changed = [s for code, s in now.items() if self.latest.get(code) != s]
         for summary in changed:
             fix = summary.fix
@@ -137,7 +147,6 @@ class LiveFeed:
                 if not trail or trail[-1] != fix:
                     trail.append(fix)
         self.latest = now
-        self.polls += 1
         return changed
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from segway_gateway.contract.models import PLATFORM_CODE
 from segway_gateway.gateway.access import Suspended
 from segway_gateway.gateway.auth import InvalidClient
 from segway_gateway.gateway.console_session import (
@@ -22,12 +20,13 @@ from segway_gateway.gateway.console_session import (
     Who,
     make_cookie,
 )
-from segway_gateway.gateway.routes.body import BodyRefused, read_body
 from segway_gateway.gateway.routes.console import fleet_table, live
+from segway_gateway.gateway.routes.console.forms import read_form
 from segway_gateway.gateway.routes.console.guard import (
     logged_in,
     refused_origin,
     same_origin,
+    session_for,
     who_is,
 )
 from segway_gateway.gateway.routes.console.summaries import Summary
@@ -36,17 +35,6 @@ from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.throttle import Throttled
 
 router = APIRouter(include_in_schema=False)
-
-MAX_FORM = 16 * 1024
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """A posted form's fields (the last of a name given twice); ValueError if unreadable."""
-    try:
-        raw = await read_body(request, MAX_FORM)
-        return dict(parse_qsl(raw.decode(), max_num_fields=100))
-    except (BodyRefused, UnicodeDecodeError) as err:
-        raise ValueError("the form could not be read") from err
 
 
 def _login_page(request: Request, error: str = "", status: int = 200) -> Response:
@@ -59,7 +47,7 @@ async def root(_request: Request) -> Response:
 
 async def console(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    who = who_is(request, gateway)
+    who = await who_is(request, gateway)
     if who is None:
         return _login_page(request)
     return await _fleet_page(request, gateway, who)
@@ -78,7 +66,7 @@ async def login(request: Request) -> Response:
         expected = gateway.config.admin_token
         if not expected or not hmac.compare_digest(admin_token.encode(), expected.encode()):
             return _login_page(request, "That is not the admin token.", 401)
-        return _logged_in(request, gateway, Who(ADMIN))
+        return await _logged_in(request, gateway, Who(ADMIN))
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     source = request.client.host if request.client is not None else ""
     try:
@@ -91,15 +79,17 @@ async def login(request: Request) -> Response:
         )
     except Suspended:
         return _login_page(request, "This platform is suspended.", 403)
-    assert PLATFORM_CODE.fullmatch(client_id)
-    return _logged_in(request, gateway, Who(PLATFORM, client_id))
+    return await _logged_in(request, gateway, Who(PLATFORM, client_id))
 
 
-def _logged_in(request: Request, gateway: Gateway, who: Who) -> Response:
+async def _logged_in(request: Request, gateway: Gateway, who: Who) -> Response:
+    session = await session_for(gateway, who)
+    if session is None:  # removed the moment after its secret was checked
+        return _login_page(request, "Unknown client id, or a wrong secret.", 401)
     response = RedirectResponse("/console", 303)
     response.set_cookie(
         COOKIE,
-        make_cookie(gateway.key, who, gateway.clock()),
+        make_cookie(gateway.key, session, gateway.clock()),
         max_age=LIFETIME_SECONDS,
         path="/console",
         httponly=True,

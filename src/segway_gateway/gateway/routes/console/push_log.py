@@ -32,8 +32,8 @@ from starlette.responses import RedirectResponse, Response
 from segway_gateway.contract.pushes import PushKind
 from segway_gateway.gateway.console_session import Who
 from segway_gateway.gateway.routes.admin.pushes import send_again
+from segway_gateway.gateway.routes.console.forms import read_form
 from segway_gateway.gateway.routes.console.guard import logged_in
-from segway_gateway.gateway.routes.console.pages import read_form
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.outbox import (

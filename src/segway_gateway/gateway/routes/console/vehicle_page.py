@@ -22,9 +22,10 @@ from segway_gateway.contract.alerts import Alert
 from segway_gateway.gateway.console_session import Who
 from segway_gateway.gateway.routes.console import controls
 from segway_gateway.gateway.routes.console.api_calls import Answer, admin_api, public_api
+from segway_gateway.gateway.routes.console.forms import number, read_form
 from segway_gateway.gateway.routes.console.guard import ConsoleAction, logged_in
 from segway_gateway.gateway.routes.console.live import LiveFeed
-from segway_gateway.gateway.routes.console.pages import map_area, read_form
+from segway_gateway.gateway.routes.console.pages import map_area
 from segway_gateway.gateway.routes.console.summaries import Summary, summary_of
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
@@ -180,7 +181,7 @@ def _simulation(
         body: dict[str, Any] = {"kind": form.get("kind", "")}
         for name in ("seconds", "delay"):
             if form.get(name, "").strip():
-                body[name] = _number(name, form[name])
+                body[name] = number(name, form[name])
         return f"Inject fault {body['kind']}", "POST", f"{base}/faults", body
     if action == "clear-faults":
         return "Clear faults", "DELETE", f"{base}/faults", None
@@ -188,17 +189,10 @@ def _simulation(
         verb = action.removeprefix("ride-")
         return f"Ride {verb}", "POST", f"{base}/ride", {"action": verb}
     if action in ("alert", "fault-code"):
-        code = _number("code", form.get("code", ""))
+        code = number("code", form.get("code", ""))
         noun = "alert" if action == "alert" else "fault code"
         return f"Raise {noun} {code:g}", "POST", f"{base}/{action}s", {"code": int(code)}
     raise ValueError(f"no simulation action {action!r}")
-
-
-def _number(name: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {text[:40]!r}") from None
 
 
 _VEHICLE = "/console/vehicles/{iot_code}"
