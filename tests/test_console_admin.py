@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -289,6 +290,14 @@ def test_geofences_are_saved_and_deleted_through_the_admin_api(
         assert refused.status_code == 400
         assert "HTTP 400" in said(refused) and message in said(refused), "the API's own answer"
         assert wrong in html.unescape(refused.text), "the GeoJSON as pasted"
+    large = console.post(
+        "/console/admin/geofences",
+        data={**form, "zone_name": "ring", "geojson": json.dumps(_ring(2_000))},
+    )
+    assert large.status_code == 200 and "Save geofence ring: HTTP 201" in said(large), (
+        "a zone of 2,000 points (beyond an ordinary form's 16 KiB)"
+    )
+    assert console.post(f"/console/admin/geofences/{PLATFORM}/ring/delete").status_code == 200
     unnamed = console.post("/console/admin/geofences", data={**form, "zone_name": "a b"})
     assert unnamed.status_code == 400 and "use 1 to 64 letters" in said(unnamed)
 
@@ -297,3 +306,15 @@ def test_geofences_are_saved_and_deleted_through_the_admin_api(
     assert admin.get(zones).json()["geofences"] == []
     again = console.post(f"/console/admin/geofences/{PLATFORM}/depot/delete")
     assert again.status_code == 404 and "HTTP 404" in said(again)
+
+
+def _ring(points: int) -> dict[str, object]:
+    """A polygon of `points` corners on a circle around the demo city's middle."""
+    corners = [
+        [
+            114.1 + 0.01 * math.cos(2 * math.pi * n / points),
+            22.6 + 0.01 * math.sin(2 * math.pi * n / points),
+        ]
+        for n in range(points)
+    ]
+    return {"type": "Polygon", "coordinates": [[*corners, corners[0]]]}

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from segway_gateway.contract.pushes import PushEvent
+from segway_gateway.gateway.store.outbox import LogQuery
 from tests.conftest import ADMIN_TOKEN, OTHER_PLATFORM, PLATFORM
 from tests.harness import DOC_SECRET, RunningGateway, eventually, free_port, running
 from tests.test_console import browser, log_in
@@ -266,3 +267,29 @@ def test_values_are_escaped_and_a_replay_must_say_which_and_come_from_the_consol
             headers={"Origin": "https://evil.example"},
         )
         assert elsewhere.status_code == 403 and "replayed=" not in str(elsewhere.url)
+
+
+def test_the_vehicle_view_lists_the_alerts_its_vehicle_raised(gateway: RunningGateway) -> None:
+    """An alert raised through the console (the admin API), pushed, then on the vehicle's
+    page among its recent alerts and faults, with its fields."""
+    iot_code = MINE[1]
+    with admin(gateway) as client:
+        raised = client.post(f"/console/vehicles/{iot_code}/simulation/alert", data={"code": "1"})
+        assert "Raise alert 1: HTTP 200" in raised.text
+
+        def alerts() -> str:
+            page = client.get(f"/console/vehicles/{iot_code}").text
+            return page[page.index("Recent alerts and faults") : page.index("Recent pushes")]
+
+        eventually(lambda: "alert:" in alerts(), "the alert on the vehicle's page")
+        assert "alertStatus=0" in alerts() and "code=1 " in alerts(), alerts()
+
+
+def test_the_vehicle_views_look_back_is_bounded(gateway: RunningGateway) -> None:
+    """`newest` keeps a query among the log's newest attempts (the vehicle view's bound)."""
+    outbox = gateway.gateway.db.outbox
+    bounded = gateway.run(outbox.log(LogQuery(limit=1000, newest=3)))
+    every = gateway.run(outbox.log(LogQuery(limit=1000)))  # newer ones may have come since
+    assert len(every) > 3 and len(bounded) == 3
+    assert any(every[k : k + 3] == bounded for k in range(len(every))), "the newest three"
+    assert gateway.run(outbox.log(LogQuery(limit=1000, newest=0))) == []

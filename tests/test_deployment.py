@@ -238,6 +238,12 @@ def test_through_nginx_tokens_work_everywhere_and_a_stopping_gateway_loses_nothi
         )
         assert spoofed.status_code == 401
         assert failure_sources(topology.db_url) == {"127.0.0.1"}, "nginx's word, not the client's"
+        console = client.post(
+            f"{nginx}/console/login",
+            data={"client_id": PLATFORM, "client_secret": DOC_SECRET},
+            headers={"Origin": nginx},  # as a browser sends it: the port included
+        )
+        assert console.status_code == 303, "the console's own form, through nginx"
 
         answers_seen: list[int] = []
         failures: list[str] = []

@@ -70,6 +70,8 @@ class LogEntry:
     iot_code: str
     state: str
     attempt: Attempt
+    form: dict[str, str]
+    """The push's fields as sent (without the signature)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class LogQuery:
     limit: int = 100
     kind: str | None = None
     iot_code: str | None = None
+    newest: int | None = None
+    """Look only among the log's newest attempts, this many (whoever's): a bound on what a
+    condition no index serves (the vehicle, read from the form) costs."""
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,9 @@ class OutboxRepo:
             query = query.where(push_outbox.c.kind == wanted.kind)
         if wanted.iot_code is not None:
             query = query.where(push_outbox.c.form["iotCode"].as_string() == wanted.iot_code)
+        if wanted.newest is not None:
+            last = select(func.max(push_attempts.c.id)).scalar_subquery()
+            query = query.where(push_attempts.c.id > last - wanted.newest)
         if wanted.since_ms is not None:
             query = query.where(push_attempts.c.at >= wanted.since_ms)
         if wanted.until_ms is not None:
@@ -300,6 +308,7 @@ class OutboxRepo:
                     r.form.get("iotCode", ""),
                     r.state,
                     Attempt(r.at, r.http_status, r.latency_ms, r.excerpt),
+                    r.form,
                 )
                 for r in await conn.execute(query)
             ]

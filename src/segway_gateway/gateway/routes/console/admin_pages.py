@@ -15,10 +15,11 @@ from starlette.responses import Response
 
 from segway_gateway.gateway.console_session import Who
 from segway_gateway.gateway.geofences import parse_zone
+from segway_gateway.gateway.routes.admin.geofences import MAX_ZONE_BYTES
 from segway_gateway.gateway.routes.console import admin_forms
 from segway_gateway.gateway.routes.console.admin_forms import ELSEWHERE, Done, FormAction, Result
 from segway_gateway.gateway.routes.console.api_calls import Answer
-from segway_gateway.gateway.routes.console.forms import read_form
+from segway_gateway.gateway.routes.console.forms import MAX_FORM, read_form
 from segway_gateway.gateway.routes.console.guard import ConsoleAction, logged_in
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
@@ -86,13 +87,13 @@ async def confirm_removal(request: Request, gateway: Gateway, who: Who) -> Respo
     )
 
 
-def _posted(action: FormAction) -> ConsoleAction:
+def _posted(action: FormAction, max_bytes: int = MAX_FORM) -> ConsoleAction:
     """A form of the admin page: `action` does it; the page comes back with the result, and
     the form as typed if it was refused."""
 
     async def posted(request: Request, gateway: Gateway, who: Who) -> Response:
         try:
-            form = await read_form(request)
+            form = await read_form(request, max_bytes)
         except ValueError as err:
             return await admin_page(request, gateway, who, Done("Form", str(err), 400))
         result = await action(request, gateway, form)
@@ -117,5 +118,6 @@ _route(f"{_VEHICLE}/deactivate", _posted(admin_forms.deactivate))
 _route(f"{_VEHICLE}/activate", _posted(admin_forms.activate))
 _route(f"{_VEHICLE}/remove", confirm_removal, "GET")
 _route(f"{_VEHICLE}/remove", _posted(admin_forms.remove_vehicle))
-_route("/console/admin/geofences", _posted(admin_forms.save_geofence))
+# a zone as large as the admin API takes (MAX_ZONE_BYTES), URL-encoded
+_route("/console/admin/geofences", _posted(admin_forms.save_geofence, 3 * MAX_ZONE_BYTES))
 _route("/console/admin/geofences/{platform}/{name}/delete", _posted(admin_forms.delete_geofence))

@@ -81,9 +81,15 @@ async def _send(
     return Answer(what, response.status_code, body if isinstance(body, dict) else {"data": body})
 
 
+async def platform_token(request: Request, platform_code: str) -> str:
+    """A token of the platform, for the calls of one page."""
+    gateway: Gateway = request.app.state.gateway
+    return (await gateway.tokens.token_for(platform_code)).access_token
+
+
 async def public_api(
     request: Request,
-    platform_code: str,
+    token: str,
     what: str,
     method: str,
     path: str,
@@ -91,9 +97,7 @@ async def public_api(
     params: dict[str, str] | None = None,
     json: Any = None,
 ) -> Answer:
-    """Call the vendor API as the platform."""
-    gateway: Gateway = request.app.state.gateway
-    token = (await gateway.tokens.token_for(platform_code)).access_token
+    """Call the vendor API with a platform's token (`platform_token`)."""
     return await _send(request, what, method, path, token, params=params, json=json)
 
 

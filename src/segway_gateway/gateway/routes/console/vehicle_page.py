@@ -21,7 +21,12 @@ from segway_gateway.contract import paths
 from segway_gateway.contract.alerts import Alert
 from segway_gateway.gateway.console_session import Who
 from segway_gateway.gateway.routes.console import controls
-from segway_gateway.gateway.routes.console.api_calls import Answer, admin_api, public_api
+from segway_gateway.gateway.routes.console.api_calls import (
+    Answer,
+    admin_api,
+    platform_token,
+    public_api,
+)
 from segway_gateway.gateway.routes.console.forms import number, read_form
 from segway_gateway.gateway.routes.console.guard import ConsoleAction, logged_in
 from segway_gateway.gateway.routes.console.live import LiveFeed
@@ -29,7 +34,7 @@ from segway_gateway.gateway.routes.console.pages import map_area
 from segway_gateway.gateway.routes.console.summaries import Summary, summary_of
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
-from segway_gateway.gateway.store.outbox import LogQuery
+from segway_gateway.gateway.store.outbox import LogEntry, LogQuery
 from segway_gateway.sim.fault_codes import FaultCode, describe
 from segway_gateway.sim.faults import Fault
 
@@ -42,6 +47,9 @@ _ON_LOAD = (
 )
 """Queries answered from the store, so asked every time the page is shown."""
 _RECENT_PUSHES = 30
+LOOKED_AT = 20_000
+"""The vehicle's recent pushes are those among the delivery log's newest attempts, this
+many: the log is not indexed by vehicle, so the page's cost stays bounded."""
 
 
 def _owner(gateway: Gateway, who: Who, iot_code: str) -> str | None:
@@ -69,12 +77,13 @@ async def _show(
     who: Who,
     iot_code: str,
     owner: str,
+    token: str,
     answer: Answer | None = None,
     status: int = 200,
 ) -> Response:
     asked = await asyncio.gather(
         *(
-            public_api(request, owner, what, "GET", path, params={"iotCode": iot_code})
+            public_api(request, token, what, "GET", path, params={"iotCode": iot_code})
             for what, path in _ON_LOAD
         )
     )
@@ -84,8 +93,19 @@ async def _show(
     fix = summary.fix if summary is not None else None
     if fix is not None and (not trail or trail[-1] != fix):
         trail.append(fix)
-    pushes = await gateway.db.outbox.log(
-        LogQuery(platform_code=owner, iot_code=iot_code, limit=_RECENT_PUSHES)
+    pushes, alerts, faults = await asyncio.gather(
+        *(
+            gateway.db.outbox.log(
+                LogQuery(
+                    platform_code=owner,
+                    iot_code=iot_code,
+                    kind=kind,
+                    limit=_RECENT_PUSHES,
+                    newest=LOOKED_AT,
+                )
+            )
+            for kind in (None, "alert", "fault")
+        )
     )
     return page(
         request,
@@ -105,12 +125,20 @@ async def _show(
         forms=[c for c in controls.CONTROLS if c.key not in controls.BUTTONS],
         asks=controls.QUERIES,
         pushes=pushes,
-        events=[p for p in pushes if p.kind in ("alert", "fault")],
+        events=_events(alerts + faults),
         simulated=gateway.faults is not None,
         fault_kinds=[fault.value for fault in Fault],
         alerts=[(alert.value, alert.label) for alert in Alert],
         fault_codes=[(code.value, describe(code)) for code in FaultCode],
     )
+
+
+def _events(attempts: list[LogEntry]) -> list[LogEntry]:
+    """The alerts and faults pushed, newest first, each once (its latest attempt)."""
+    latest: dict[str, LogEntry] = {}
+    for attempt in sorted(attempts, key=lambda a: a.attempt.at, reverse=True):
+        latest.setdefault(attempt.event_id, attempt)
+    return list(latest.values())[:_RECENT_PUSHES]
 
 
 async def _summary(gateway: Gateway, iot_code: str, owner: str) -> Summary | None:
@@ -123,8 +151,9 @@ async def _summary(gateway: Gateway, iot_code: str, owner: str) -> Summary | Non
 
 
 VehicleAction = Callable[[Request, str, str], Awaitable[Answer]]
-"""An action on a vehicle (request, iotCode, owner) → the API's answer; LookupError for
-an action that does not exist, ValueError for a form the console cannot even send."""
+"""An action on a vehicle (request, iotCode, a token of its owner) → the API's answer;
+LookupError for an action that does not exist, ValueError for a form the console cannot
+even send."""
 
 
 def on_vehicle(act: VehicleAction | None = None) -> ConsoleAction:
@@ -136,33 +165,34 @@ def on_vehicle(act: VehicleAction | None = None) -> ConsoleAction:
         owner = _owner(gateway, who, iot_code)
         if owner is None:
             return _not_found(request, who, iot_code)
+        token = await platform_token(request, owner)
         if act is None:
-            return await _show(request, gateway, who, iot_code, owner)
+            return await _show(request, gateway, who, iot_code, owner, token)
         try:
-            answer = await act(request, iot_code, owner)
+            answer = await act(request, iot_code, token)
         except LookupError:
             message = f"The console has no such action for vehicle {iot_code}."
             return page(request, "message.html", who, 404, title="Not found", message=message)
         except ValueError as err:
             refused = Answer("The form", 400, {"error": str(err)})
-            return await _show(request, gateway, who, iot_code, owner, refused, 400)
-        return await _show(request, gateway, who, iot_code, owner, answer)
+            return await _show(request, gateway, who, iot_code, owner, token, refused, 400)
+        return await _show(request, gateway, who, iot_code, owner, token, answer)
 
     return endpoint
 
 
-async def command(request: Request, iot_code: str, owner: str) -> Answer:
+async def command(request: Request, iot_code: str, token: str) -> Answer:
     """A control or setting: the form becomes the API's JSON body."""
     control = controls.BY_KEY[request.path_params["key"]]
     body = control.body(iot_code, await read_form(request))
-    return await public_api(request, owner, control.label, "POST", control.path, json=body)
+    return await public_api(request, token, control.label, "POST", control.path, json=body)
 
 
-async def ask(request: Request, iot_code: str, owner: str) -> Answer:
+async def ask(request: Request, iot_code: str, token: str) -> Answer:
     """A query that asks the vehicle itself (bluetooth key, a fresh fix, versions)."""
     query = controls.QUERY_BY_KEY[request.path_params["key"]]
     params = {"iotCode": iot_code, **query.params}
-    return await public_api(request, owner, query.label, "GET", query.path, params=params)
+    return await public_api(request, token, query.label, "GET", query.path, params=params)
 
 
 async def simulate(request: Request, iot_code: str, _: str) -> Answer:

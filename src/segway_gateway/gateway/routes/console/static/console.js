@@ -130,18 +130,34 @@
   }
 
   function startLive() {
+    // EventSource retries by itself after a dropped stream, but gives up for good on an
+    // answer that is not a stream (a draining instance's 503): then start it again, later.
     const status = document.querySelector("[data-live-status]");
     if (!status || typeof EventSource === "undefined") return;
     const only = mapElement && mapElement.dataset.single;
-    const source = new EventSource("/console/live" + (only ? "?iot=" + encodeURIComponent(only) : ""));
-    source.addEventListener("vehicles", (event) => {
-      for (const s of JSON.parse(event.data)) {
-        placeMarker(s);
-        applyToPage(s);
-      }
-      status.textContent = "live, updated " + new Date().toLocaleTimeString();
-    });
-    source.addEventListener("error", () => { status.textContent = "reconnecting…"; });
+    const url = "/console/live" + (only ? "?iot=" + encodeURIComponent(only) : "");
+    let wait = 1000;
+
+    function connect() {
+      const source = new EventSource(url);
+      source.addEventListener("vehicles", (event) => {
+        wait = 1000;
+        for (const s of JSON.parse(event.data)) {
+          placeMarker(s);
+          applyToPage(s);
+        }
+        status.textContent = "live, updated " + new Date().toLocaleTimeString();
+      });
+      source.addEventListener("error", () => {
+        status.textContent = "reconnecting…";
+        if (source.readyState === EventSource.CLOSED) {
+          window.setTimeout(connect, wait);
+          wait = Math.min(2 * wait, 30000);
+        }
+      });
+    }
+
+    connect();
   }
 
   startMap();
