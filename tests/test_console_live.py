@@ -24,7 +24,7 @@ class MovingFleet:
         self.reads = 0
         self.suspended: set[str] = set()
 
-    async def list_all(self, platform_code: str | None = None) -> list[Vehicle]:
+    async def reported(self) -> list[Vehicle]:
         self.reads += 1
         return [
             Vehicle(

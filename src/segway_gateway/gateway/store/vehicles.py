@@ -148,6 +148,14 @@ class VehicleRepo:
         async with self._engine.connect() as conn:
             return [Vehicle(**row._mapping) for row in await conn.execute(query)]
 
+    async def reported(self) -> list[Vehicle]:
+        """Every vehicle with what it last reported but not its settings (left empty): the
+        console's live feed reads this every second while a console is open."""
+        columns = [column for column in _RECORD if column is not vehicles.c.settings]
+        query = select(*columns).order_by(vehicles.c.iot_code)
+        async with self._engine.connect() as conn:
+            return [Vehicle(**row._mapping) for row in await conn.execute(query)]
+
     async def registrations(self) -> dict[str, tuple[str, bool]]:
         """Every vehicle's owner and activation: iotCode → (platform code, active)."""
         query = select(vehicles.c.iot_code, vehicles.c.platform_code, vehicles.c.active)

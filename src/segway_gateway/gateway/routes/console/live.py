@@ -133,7 +133,7 @@ class LiveFeed:
         fleet = self._gateway.fleet
         return {
             vehicle.iot_code: summarize(fleet, vehicle)
-            for vehicle in await self._gateway.db.vehicles.list_all()
+            for vehicle in await self._gateway.db.vehicles.reported()
         }
 
     async def _poll(self) -> list[Summary]:
