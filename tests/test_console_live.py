@@ -22,10 +22,11 @@ class MovingFleet:
 
     def __init__(self) -> None:
         self.reads = 0
+        self.moving = True
         self.suspended: set[str] = set()
 
     async def reported(self) -> list[Vehicle]:
-        self.reads += 1
+        self.reads += self.moving
         return [
             Vehicle(
                 f"86100000000000{n}",
@@ -70,6 +71,27 @@ def test_a_console_that_stops_reading_is_dropped_and_the_others_go_on(
         await asyncio.sleep(0.05)
         assert store.reads <= reads + 1, "no polling once the last console left"
         assert feed.latest == {}, "and nothing kept"
+
+    asyncio.run(scenario())
+
+
+def test_a_new_console_gets_the_fleet_once_then_only_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.001)
+    store = MovingFleet()
+    store.moving = False
+
+    async def scenario() -> None:
+        feed = _feed(store)
+        console = feed.subscribe(Who(ADMIN))
+        assert len(await feed.snapshot()) == 3
+        await asyncio.sleep(0.05)  # many polls, nothing changed
+        assert console.queue.empty(), "the fleet was not sent again"
+        store.moving = True
+        batch = await asyncio.wait_for(console.queue.get(), 5)
+        assert batch is not None and len(batch) == 3, "but what moved is"
+        await feed.stop()
 
     asyncio.run(scenario())
 

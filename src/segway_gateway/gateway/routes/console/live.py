@@ -73,6 +73,9 @@ class LiveFeed:
         self._task: asyncio.Task[None] | None = None
         self.latest: dict[str, Summary] = {}
         """Each vehicle's summary at the last poll (empty while the feed is stopped)."""
+        self._polled = asyncio.Event()
+        """Set once the running feed has read the fleet: `latest` is what it sends changes
+        from, so it is every new console's snapshot."""
         self._trails: dict[str, deque[tuple[float, float]]] = {}
 
     def trail(self, iot_code: str) -> list[tuple[float, float]]:
@@ -80,10 +83,12 @@ class LiveFeed:
         return list(self._trails.get(iot_code, ()))
 
     async def snapshot(self) -> dict[str, Summary]:
-        """Every vehicle's summary now: the last poll's if the feed runs, else read now."""
-        if self._task is not None and self.latest:
-            return self.latest
-        return await self._read()
+        """Every vehicle's summary now: the last poll's if the feed runs (a console then
+        gets every change after it, and none twice), else read now."""
+        if self._task is None:
+            return await self._read()
+        await self._polled.wait()
+        return self.latest
 
     def subscribe(self, who: Who, only: str | None = None) -> _Subscriber:
         subscriber = _Subscriber(who, only)
@@ -112,6 +117,9 @@ class LiveFeed:
                 except Exception:  # the store is away: try again next time
                     log.warning("console feed: could not read the fleet", exc_info=True)
                     changed = []
+                if not self._polled.is_set():  # the first: the consoles' snapshot
+                    self._polled.set()
+                    changed = []
                 for subscriber in list(self._subscribers):
                     if not self._allowed(subscriber) or not subscriber.offer(changed):
                         self._subscribers.discard(subscriber)
@@ -121,6 +129,8 @@ class LiveFeed:
                 subscriber.close()
         finally:
             self._task = None
+            self._polled.set()  # a snapshot waiting for a poll that never came: none
+            self._polled = asyncio.Event()
             self.latest = {}
             self._trails.clear()
 
