@@ -10,8 +10,9 @@ gateway and a canned server), instances (status queries and the unlock round
 trip with 1, 2 and 3 gateway instances behind round-robin on one PostgreSQL and
 one Mosquitto), limits (status queries with the platform's rate limit on, far above
 the load, vs without), metrics (status queries with /metrics counting on vs off, two
-servers side by side). No name runs them all; options go to the named
-benchmark (`python -m bench unlock --help`).
+servers side by side), console (status queries with 10 operator consoles open on a
+1,000-vehicle fleet, reading the live feed, vs none open). No name runs them all;
+options go to the named benchmark (`python -m bench unlock --help`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import sys
 
 from bench import (
+    console_cost,
     fleet_capacity,
     ingest,
     instances,
@@ -40,6 +42,7 @@ BENCHMARKS = {
     "instances": instances.main,
     "limits": rate_limit_cost.main,
     "metrics": metrics_cost.main,
+    "console": console_cost.main,
 }
 
 
