@@ -7,6 +7,7 @@ host. tests/test_console_browser.py drives the same pages in Chromium."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import time
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from segway_gateway.gateway.crypto import hash_secret
+from segway_gateway.gateway.routes.console import fleet_table
 from segway_gateway.gateway.sealing import seal
 from tests.conftest import (
     ADMIN_TOKEN,
@@ -257,3 +259,24 @@ def test_a_session_ends_with_a_suspension_and_with_a_new_secret(gateway: Running
         )
         assert "Client secret" in client.get("/console").text, "a new secret ends the session"
         assert client.get("/console/live").url.path == "/console"
+
+
+def test_a_large_fleet_is_listed_a_page_at_a_time(
+    gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fleet_table, "PAGE_SIZE", 2)  # the gateway runs in this process
+    with browser(gateway) as client:
+        log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
+        first = client.get("/console").text
+        assert "3 of 3 vehicles, page 1 of 2" in first
+        assert [code for code in MINE if code in _table(first)] == MINE[:2]
+        assert all(code in first for code in MINE), "the map has every vehicle"
+        following = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', first)
+        assert following is not None
+        second = client.get("/console" + html.unescape(following.group(1))).text
+        assert [code for code in MINE if code in _table(second)] == MINE[2:]
+        assert 'rel="prev">Previous page</a>' in second
+        beyond = client.get("/console", params={"page": "99"}).text
+        assert "page 2 of 2" in beyond, "the last page"
+        sort = re.search(r'<a href="([^"]+)">Battery</a>', second)
+        assert sort is not None and "page=" not in sort.group(1), "a new order starts at 1"

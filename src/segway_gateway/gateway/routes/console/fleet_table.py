@@ -1,9 +1,11 @@
 """The console's fleet list: one row per vehicle from the store, filtered and sorted by
 the page's query string (`q`: part of an iotCode; `state`: locked, unlocked, online,
-offline, riding or parked; `sort`: a column's key, `-key` for descending)."""
+offline, riding or parked; `sort`: a column's key, `-key` for descending), `PAGE_SIZE`
+rows a page (`page`, from 1): a large fleet's page stays light (the map shows them all)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from operator import attrgetter
 from urllib.parse import urlencode
 
@@ -12,6 +14,7 @@ from starlette.datastructures import QueryParams
 from segway_gateway.gateway.routes.console.summaries import Summary
 
 STATES = ("locked", "unlocked", "online", "offline", "riding", "parked")
+PAGE_SIZE = 100
 
 
 _FIELDS = {"iotCode": "iot_code", "range": "range_m", "age": "reported_ms"}
@@ -50,14 +53,43 @@ def chosen(found: list[Summary], query: QueryParams) -> list[Summary]:
     return present + missing
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[Summary]
+    number: int
+    count: int
+    previous: str | None
+    """The link to the page before (None on the first)."""
+    next: str | None
+
+
+def page_of(kept: list[Summary], query: QueryParams) -> Page:
+    """The rows of the page the query asks for (the last one if it asks beyond)."""
+    count = max(1, -(-len(kept) // PAGE_SIZE))
+    asked = query.get("page", "1")
+    number = min(int(asked), count) if asked.isdigit() and int(asked) >= 1 else 1
+
+    def link(to: int) -> str:
+        return "?" + urlencode({**dict(query), "page": str(to)})
+
+    return Page(
+        kept[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+        number,
+        count,
+        link(number - 1) if number > 1 else None,
+        link(number + 1) if number < count else None,
+    )
+
+
 def headings(query: QueryParams, admin: bool) -> list[tuple[str, str, str]]:
-    """Each column's (heading, link that sorts by it, ▲/▼ if it is the order now)."""
+    """Each column's (heading, link that sorts by it, ▲/▼ if it is the order now); a new
+    order starts at the first page."""
     sort = query.get("sort", "iotCode")
     found = []
     for key, (head, admin_only) in COLUMNS.items():
         if admin_only and not admin:
             continue
         order = f"-{key}" if sort == key else key
-        link = "?" + urlencode({**dict(query), "sort": order})
+        link = "?" + urlencode({**{k: v for k, v in query.items() if k != "page"}, "sort": order})
         found.append((head, link, {key: "▲", f"-{key}": "▼"}.get(sort, "")))
     return found

@@ -115,7 +115,7 @@ async def _fleet_page(request: Request, gateway: Gateway, who: Who) -> Response:
         if who.is_admin or s.platform == who.platform_code
     ]
     query = request.query_params
-    shown = fleet_table.chosen(found, query)
+    kept = fleet_table.chosen(found, query)
     now_ms = gateway.clock() * 1000
     return page(
         request,
@@ -125,7 +125,8 @@ async def _fleet_page(request: Request, gateway: Gateway, who: Who) -> Response:
         query=query,
         states=fleet_table.STATES,
         headings=fleet_table.headings(query, who.is_admin),
-        shown=shown,
+        kept=len(kept),
+        shown=fleet_table.page_of(kept, query),
         total=len(found),
         vehicles=[s.wire() for s in found],
         area=map_area(gateway, found),
