@@ -208,13 +208,34 @@ def test_unlock_and_lock_show_at_once_live_elsewhere_and_the_api_agrees(
     playwright_api.expect(row_lock).to_have_text("unlocked", timeout=LIVE)
     page.screenshot(path=shots / "console-vehicle.png", full_page=True)
 
-    page.get_by_role("button", name="Lock", exact=True).click()
-    playwright_api.expect(answer).to_contain_text("Lock: code 0")
+    _lock(page, demo, iot_code)
     playwright_api.expect(lock).to_have_text("locked", timeout=LIVE)
     assert _locked(demo, iot_code) is True
     playwright_api.expect(row_lock).to_have_text("locked", timeout=LIVE)
     fleet.close()
     watch.assert_clean()
+
+
+def _lock(page: playwright_api.Page, demo: ServeProcess, iot_code: str) -> None:
+    """Click "Lock". The demo's riders set off on an unlocked vehicle within seconds (10 s
+    on average), and a vehicle being ridden refuses to lock (15600): then the rider is
+    made to park it (the admin API) and the operator tries again."""
+    answer = page.get_by_role("status", name="Answer")
+    for _ in range(3):
+        with page.expect_navigation():
+            page.get_by_role("button", name="Lock", exact=True).click()
+        playwright_api.expect(answer).to_contain_text("Lock: code")
+        said = answer.text_content() or ""
+        if "Lock: code 0" in said:
+            return
+        assert "Lock: code 15600" in said, said
+        parked = httpx.post(
+            f"{demo.base_url}/admin/v1/vehicles/{iot_code}/ride",
+            json={"action": "stop"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert parked.status_code == 200, parked.text
+    pytest.fail(f"{iot_code} would not lock")
 
 
 def test_the_keyboard_alone_unlocks(

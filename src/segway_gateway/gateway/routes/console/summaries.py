@@ -43,6 +43,10 @@ class Summary:
             return "riding"
         return "unknown" if self.lock == "-" else self.lock
 
+    def marker(self) -> dict[str, Any]:
+        """What the map needs to place it (the fleet page embeds this for every vehicle)."""
+        return {"iot_code": self.iot_code, "lat": self.lat, "lng": self.lng, "state": self.state}
+
     def wire(self) -> dict[str, Any]:
         """As the live feed sends it (and the page embeds it for the map)."""
         return {**asdict(self), "state": self.state}
