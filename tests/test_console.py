@@ -20,6 +20,7 @@ import pytest
 from segway_gateway.gateway.crypto import hash_secret
 from segway_gateway.gateway.routes.console import fleet_table
 from segway_gateway.gateway.sealing import seal
+from segway_gateway.sim.fault_codes import FaultCode
 from tests.conftest import (
     ADMIN_TOKEN,
     OTHER_PLATFORM,
@@ -28,7 +29,7 @@ from tests.conftest import (
     admin_client,
     api_client,
 )
-from tests.harness import DOC_SECRET, RunningGateway, Seed, running
+from tests.harness import DOC_SECRET, RunningGateway, Seed, eventually, running
 
 MINE = [str(861_477_038_720_001 + n) for n in range(3)]
 THEIRS = "861477038720101"
@@ -187,6 +188,19 @@ def test_the_admin_injects_a_fault_and_the_api_refuses(gateway: RunningGateway) 
         assert "HTTP 200" in _answer(client.post(f"{base}/simulation/clear-faults").text)
         assert "code 0" in _answer(client.post(f"{base}/commands/lock").text)
 
+        parked = _answer(client.post(f"{base}/simulation/ride-start").text)
+        assert "Ride start: HTTP 409" in parked and "locked vehicle" in parked
+        assert "code 0" in _answer(client.post(f"{base}/commands/unlock").text)
+        assert "Ride start: HTTP 200" in _answer(client.post(f"{base}/simulation/ride-start").text)
+        eventually(lambda: gateway.sim_vehicle(iot_code).riding, "riding")
+        assert "Ride stop: HTTP 200" in _answer(client.post(f"{base}/simulation/ride-stop").text)
+        code = str(next(iter(FaultCode)).value)
+        raised = client.post(f"{base}/simulation/fault-code", data={"code": code})
+        assert f"Raise fault code {code}: HTTP 200" in _answer(raised.text)
+        assert "code 0" in _answer(client.post(f"{base}/commands/lock").text)
+        unknown = client.post(f"{base}/simulation/no-such-thing")
+        assert unknown.status_code == 404 and "no such action" in unknown.text
+
 
 def _events(response: httpx.Response) -> Iterator[list[dict[str, object]]]:
     """The `vehicles` events of a Server-Sent Events stream."""
@@ -200,7 +214,8 @@ def test_the_live_feed_sends_a_platform_its_own_vehicles_and_their_changes(
 ) -> None:
     iot_code = MINE[1]
     with browser(gateway) as client:
-        assert client.get("/console/live").url.path == "/console", "no session: the login"
+        assert client.get("/console/live").status_code == 204, "no session: no stream"
+        assert client.get("/console/session").url.path == "/console", "but the login page"
         log_in(client, client_id=PLATFORM, client_secret=DOC_SECRET)
         with client.stream("GET", "/console/live") as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
@@ -208,13 +223,17 @@ def test_the_live_feed_sends_a_platform_its_own_vehicles_and_their_changes(
             snapshot = next(events)
             assert sorted(v["iot_code"] for v in snapshot) == MINE, "its own, all of them"
             assert all({"lat", "lng", "lock", "link", "state"} <= v.keys() for v in snapshot)
-            started = time.monotonic()
-            client.post(f"/console/vehicles/{iot_code}/commands/unlock")
+            unlocked = client.post(f"/console/vehicles/{iot_code}/commands/unlock")
+            assert "Unlock: code 0" in _answer(unlocked.text)
+            answered = time.monotonic()
             for changed in events:
                 mine = [v for v in changed if v["iot_code"] == iot_code]
                 if mine and mine[-1]["lock"] == "unlocked":
                     break
-            assert time.monotonic() - started < 2.5, "within about a second of the change"
+            else:
+                pytest.fail("the stream ended before the change came")
+            # the feed reads the store once a second: the issue asks for 2 s at most
+            assert time.monotonic() - answered < 2.0
         client.post(f"/console/vehicles/{iot_code}/commands/lock")
 
 
@@ -252,13 +271,19 @@ def test_a_session_ends_with_a_suspension_and_with_a_new_secret(gateway: Running
         assert admin.post(f"{access}/resume").status_code == 200
         assert "Log out" in client.get("/console").text, "resumed: the same session again"
 
-        gateway.run(
-            gateway.gateway.db.platforms.set_secret(
-                THIRD, hash_secret("a-newer-secret-1234"), seal(gateway.gateway.key, THIRD, "x")
+        with client.stream("GET", "/console/live") as stream:
+            events = _events(stream)
+            assert next(events) == [], "THIRD has no vehicles"
+            gateway.run(
+                gateway.gateway.db.platforms.set_secret(
+                    THIRD, hash_secret("a-newer-secret-1234"), seal(gateway.gateway.key, THIRD, "x")
+                )
             )
-        )
+            ended = time.monotonic()
+            assert list(events) == [], "the open feed ends, sending nothing more"
+            assert time.monotonic() - ended < 5.0, "at the feed's next poll"
         assert "Client secret" in client.get("/console").text, "a new secret ends the session"
-        assert client.get("/console/live").url.path == "/console"
+        assert client.get("/console/live").status_code == 204
 
 
 def test_a_large_fleet_is_listed_a_page_at_a_time(

@@ -258,6 +258,29 @@ def test_the_keyboard_alone_unlocks(
     watch.assert_clean()
 
 
+def test_enter_on_a_marker_opens_its_vehicle_and_an_ended_session_is_said(
+    operator: playwright_api.BrowserContext, demo: ServeProcess, watch: Watch
+) -> None:
+    iot_code = DEMO_VEHICLES[3]
+    page = operator.pages[0]
+    page.goto("/console")
+    page.locator(f"[aria-label^='marker {iot_code} ']").focus()
+    page.keyboard.press("Enter")
+    playwright_api.expect(page).to_have_url(re.compile(f"/console/vehicles/{iot_code}$"))
+    live = page.locator("[data-live-status]")
+    playwright_api.expect(live).to_contain_text("live")
+    access = f"{demo.base_url}/admin/v1/platforms/{DEMO_PLATFORM}/access"
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert httpx.post(f"{access}/suspend", headers=admin).status_code == 200
+    try:  # the platform's session ends: its feed is closed, and the page says so
+        playwright_api.expect(live).to_contain_text("session ended", timeout=15_000)
+    finally:
+        assert httpx.post(f"{access}/resume", headers=admin).status_code == 200
+    page.get_by_role("link", name="log in again").click()
+    playwright_api.expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    watch.assert_clean()
+
+
 def test_the_status_push_is_in_the_log_and_replays(
     operator: playwright_api.BrowserContext, watch: Watch, shots: Path
 ) -> None:
@@ -267,17 +290,21 @@ def test_the_status_push_is_in_the_log_and_replays(
     page.get_by_role("link", name="Push log").click()
     page.get_by_label("Vehicle").fill(iot_code)
     page.get_by_role("button", name="Filter").click()
-    rows = page.locator("tbody tr", has_text=iot_code).filter(has_text="status")
+    rows = page.locator(f"tbody tr[data-iot='{iot_code}'][data-kind='status']")
     playwright_api.expect(rows.first).to_be_visible()
-    before = rows.count()
     page.screenshot(path=shots / "console-pushes.png", full_page=True)
 
-    rows.first.get_by_role("button", name="Replay").click()
-    playwright_api.expect(page.get_by_role("status")).to_contain_text("1")
+    event_id = rows.first.get_attribute("data-event")
+    assert event_id
+    page.goto(f"/console/pushes?event={event_id}")
+    attempts_of_it = page.locator(f"tbody tr[data-event='{event_id}']")
+    before = attempts_of_it.count()
+    attempts_of_it.first.get_by_role("button", name="Replay").click()
+    playwright_api.expect(page.get_by_role("status")).to_have_text("1 push will be sent again.")
 
     def attempts() -> int:
         page.reload()
-        return rows.count()
+        return attempts_of_it.count()
 
     eventually(lambda: attempts() > before, "a new attempt of the replayed push", 15)
     watch.assert_clean()
@@ -322,8 +349,10 @@ def test_a_phone_sees_the_fleet(
     page = context.new_page()
     _log_in(page, **{"Client id": DEMO_PLATFORM, "Client secret": DEMO_SECRET})
     playwright_api.expect(page.locator("[aria-label^='marker']")).to_have_count(10)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
     page.screenshot(path=shots / "console-phone.png", full_page=False)
+    for path in ("/console", f"/console/vehicles/{DEMO_VEHICLES[4]}", "/console/pushes"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width} px wide on a {PHONE['width']} px phone"
     context.close()
     watch.assert_clean()

@@ -16,6 +16,9 @@ from segway_gateway.gateway.console_session import ADMIN, Who
 from segway_gateway.gateway.routes.console import live
 from segway_gateway.gateway.store.vehicles import Vehicle
 
+CREDENTIAL = "fingerprint"
+"""What the stand-in says every valid session holds (None: suspended)."""
+
 
 class MovingFleet:
     """Three vehicles, each a little further north at every read."""
@@ -42,11 +45,12 @@ class MovingFleet:
 
 def _feed(store: MovingFleet) -> live.LiveFeed:
     fleet = SimpleNamespace(entry=lambda _code: None)
-    access = SimpleNamespace(is_suspended=lambda code: code in store.suspended)
-    gateway: Any = SimpleNamespace(
-        fleet=fleet, db=SimpleNamespace(vehicles=store), access=access, stopping=False
-    )
-    return live.LiveFeed(gateway)
+    gateway: Any = SimpleNamespace(fleet=fleet, db=SimpleNamespace(vehicles=store), stopping=False)
+
+    async def credential_now(who: Who) -> str | None:
+        return None if who.platform_code in store.suspended else CREDENTIAL
+
+    return live.LiveFeed(gateway, credential_now)
 
 
 def test_a_console_that_stops_reading_is_dropped_and_the_others_go_on(
@@ -57,8 +61,8 @@ def test_a_console_that_stops_reading_is_dropped_and_the_others_go_on(
 
     async def scenario() -> None:
         feed = _feed(store)
-        stalled = feed.subscribe(Who(ADMIN))
-        reading = feed.subscribe(Who(ADMIN))
+        stalled = feed.subscribe(Who(ADMIN), CREDENTIAL)
+        reading = feed.subscribe(Who(ADMIN), CREDENTIAL)
         received = 0
         while received < 3 * 100:  # a hundred polls' changes, read as they come
             batch = await asyncio.wait_for(reading.queue.get(), 5)
@@ -84,7 +88,7 @@ def test_a_new_console_gets_the_fleet_once_then_only_changes(
 
     async def scenario() -> None:
         feed = _feed(store)
-        console = feed.subscribe(Who(ADMIN))
+        console = feed.subscribe(Who(ADMIN), CREDENTIAL)
         assert len(await feed.snapshot()) == 3
         await asyncio.sleep(0.05)  # many polls, nothing changed
         assert console.queue.empty(), "the fleet was not sent again"
@@ -101,8 +105,8 @@ def test_a_platform_gets_only_its_own_vehicles_until_it_is_suspended() -> None:
 
     async def scenario() -> None:
         feed = _feed(store)
-        theirs = feed.subscribe(Who("platform", "P2"))
-        mine = feed.subscribe(Who("platform", "P1"), only="861000000000001")
+        theirs = feed.subscribe(Who("platform", "P2"), CREDENTIAL)
+        mine = feed.subscribe(Who("platform", "P1"), CREDENTIAL, only="861000000000001")
         batch = await asyncio.wait_for(mine.queue.get(), 5)
         assert batch is not None and {s.iot_code for s in batch} == {"861000000000001"}
         assert theirs.queue.empty(), "P2 owns none of them"
@@ -111,5 +115,16 @@ def test_a_platform_gets_only_its_own_vehicles_until_it_is_suspended() -> None:
             pass  # what was sent before the suspension
         assert mine not in feed._subscribers, "a suspended platform's stream ended"
         await feed.stop()
+        assert feed.latest == {}
+
+    asyncio.run(scenario())
+
+
+def test_a_feed_stopped_before_it_ran_still_answers_a_snapshot() -> None:
+    async def scenario() -> None:
+        feed = _feed(MovingFleet())
+        feed.subscribe(Who(ADMIN), CREDENTIAL)
+        await feed.stop()  # its task was cancelled before it ever ran
+        assert len(await asyncio.wait_for(feed.snapshot(), 5)) == 3
 
     asyncio.run(scenario())

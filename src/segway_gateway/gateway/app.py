@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from segway_gateway.gateway.metrics import Metrics
 from segway_gateway.gateway.periodic import every
 from segway_gateway.gateway.routes.admin import access, device_link, faults, geofences, pushes
 from segway_gateway.gateway.routes.console import admin_pages as console_admin
+from segway_gateway.gateway.routes.console import guard as console_guard
 from segway_gateway.gateway.routes.console import pages as console_pages
 from segway_gateway.gateway.routes.console import push_log as console_push_log
 from segway_gateway.gateway.routes.console import templating as console_templating
@@ -47,7 +49,7 @@ def create_app(
     outbox = gateway.db.outbox  # the push dispatcher records its attempts through it
     observers = [traffic.pushed] if metrics is None else [traffic.pushed, metrics.pushed]
     outbox.record = observing(outbox.record, *observers)  # type: ignore[method-assign,assignment]
-    console_feed = LiveFeed(gateway)
+    console_feed = LiveFeed(gateway, functools.partial(console_guard.credential_now, gateway))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

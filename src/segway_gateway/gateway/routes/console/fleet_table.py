@@ -5,6 +5,7 @@ rows a page (`page`, from 1): a large fleet's page stays light (the map shows th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from operator import attrgetter
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from segway_gateway.gateway.routes.console.summaries import Summary
 
 STATES = ("locked", "unlocked", "online", "offline", "riding", "parked")
 PAGE_SIZE = 100
+_PAGE = re.compile(r"[1-9][0-9]{0,5}")
 
 
 _FIELDS = {"iotCode": "iot_code", "range": "range_m", "age": "reported_ms"}
@@ -67,7 +69,7 @@ def page_of(kept: list[Summary], query: QueryParams) -> Page:
     """The rows of the page the query asks for (the last one if it asks beyond)."""
     count = max(1, -(-len(kept) // PAGE_SIZE))
     asked = query.get("page", "1")
-    number = min(int(asked), count) if asked.isdigit() and int(asked) >= 1 else 1
+    number = min(int(asked), count) if _PAGE.fullmatch(asked) else 1
 
     def link(to: int) -> str:
         return "?" + urlencode({**dict(query), "page": str(to)})

@@ -10,30 +10,25 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from segway_gateway.gateway.console_session import (
-    ADMIN,
-    COOKIE,
-    PLATFORM,
-    Session,
-    Who,
-    fingerprint,
-    read_cookie,
-)
+from segway_gateway.gateway.console_session import ADMIN, COOKIE, Who, fingerprint, read_cookie
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
 
 ConsoleAction = Callable[[Request, Gateway, Who], Awaitable[Response]]
 
 
-async def session_for(gateway: Gateway, who: Who) -> Session | None:
-    """A session for `who` with its credential as it is now; None if that is gone (the
-    platform removed, no admin token configured)."""
+async def credential_now(gateway: Gateway, who: Who) -> str | None:
+    """The fingerprint a valid session of `who` holds now; None when none is valid: the
+    platform removed or suspended, no admin token configured."""
     if who.kind == ADMIN:
         credential = gateway.config.admin_token
     else:
-        platform = await gateway.db.platforms.get(who.platform_code or "")
+        code = who.platform_code or ""
+        platform = (
+            None if gateway.access.is_suspended(code) else await gateway.db.platforms.get(code)
+        )
         credential = None if platform is None else platform.secret_hash
-    return None if credential is None else Session(who, fingerprint(gateway.key, credential))
+    return None if credential is None else fingerprint(gateway.key, credential)
 
 
 async def who_is(request: Request, gateway: Gateway) -> Who | None:
@@ -42,10 +37,8 @@ async def who_is(request: Request, gateway: Gateway) -> Who | None:
     cookie = read_cookie(gateway.key, request.cookies.get(COOKIE), gateway.clock())
     if cookie is None:
         return None
-    if cookie.who.kind == PLATFORM and gateway.access.is_suspended(cookie.who.platform_code or ""):
-        return None
-    current = await session_for(gateway, cookie.who)
-    if current is None or not hmac.compare_digest(current.fingerprint, cookie.fingerprint):
+    current = await credential_now(gateway, cookie.who)
+    if current is None or not hmac.compare_digest(current, cookie.fingerprint):
         return None
     return cookie.who
 
@@ -69,16 +62,17 @@ def refused_origin(request: Request, who: Who | None) -> Response:
 
 
 def logged_in(
-    action: ConsoleAction, *, admin: bool = False
+    action: ConsoleAction, *, admin: bool = False, script: bool = False
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A console endpoint: without a session, back to the login page; a form (POST) from
-    another origin is refused; with `admin`, a platform's session gets 403."""
+    """A console endpoint: without a session, back to the login page (for what the page's
+    `script` asks for, 204: an EventSource stops there, and the script says why); a form
+    (POST) from another origin is refused; with `admin`, a platform's session gets 403."""
 
     async def endpoint(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
         who = await who_is(request, gateway)
         if who is None:
-            return RedirectResponse("/console", 303)
+            return Response(status_code=204) if script else RedirectResponse("/console", 303)
 
         if request.method != "GET" and not same_origin(request):
             return refused_origin(request, who)

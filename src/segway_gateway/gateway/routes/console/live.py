@@ -6,7 +6,8 @@ took the reports: the store is where they all land) and sends each console the v
 of its scope whose summary changed, with the link's presence. Nothing runs while no
 console is open. A console that does not read its events (its queue fills up) is closed,
 so it never holds the others back; the browser reconnects and starts again from a full
-snapshot. So is a suspended platform's (reconnecting, it gets the login page). The feed
+snapshot. So is a console whose session has ended (a new secret, the platform removed or
+suspended, another admin token: its reconnection gets the login page). The feed
 also keeps each vehicle's last fixes (the trail the vehicle view draws), as far back as
 it has watched.
 """
@@ -17,13 +18,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from segway_gateway.gateway.console_session import Who
+from segway_gateway.gateway.routes.console.guard import credential_now
 from segway_gateway.gateway.routes.console.summaries import Summary, summarize
 from segway_gateway.gateway.runtime import Gateway
 
@@ -36,9 +38,16 @@ _QUEUE_SIZE = 64
 _CLOSED = None
 
 
+CredentialNow = Callable[[Who], Awaitable[str | None]]
+"""The fingerprint a valid session of someone holds now, None if none is (guard.py)."""
+
+
 class _Subscriber:
-    def __init__(self, who: Who, only: str | None) -> None:
+    def __init__(self, who: Who, credential: str, only: str | None) -> None:
         self.who = who
+        self.credential = credential
+        """The session's fingerprint: the stream ends when it is no longer the current one
+        (a new secret, the platform removed or suspended, another admin token)."""
         self.only = only
         """One vehicle's iotCode (its view), or None: every vehicle the session sees."""
         self.queue: asyncio.Queue[list[Summary] | None] = asyncio.Queue(_QUEUE_SIZE)
@@ -67,8 +76,9 @@ class _Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, credential_now: CredentialNow) -> None:
         self._gateway = gateway
+        self._credential_now = credential_now
         self._subscribers: set[_Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self.latest: dict[str, Summary] = {}
@@ -84,14 +94,15 @@ class LiveFeed:
 
     async def snapshot(self) -> dict[str, Summary]:
         """Every vehicle's summary now: the last poll's if the feed runs (a console then
-        gets every change after it, and none twice), else read now."""
+        gets every change after it, and none twice), else read now (also when the feed's
+        first read failed)."""
         if self._task is None:
             return await self._read()
         await self._polled.wait()
-        return self.latest
+        return self.latest or await self._read()
 
-    def subscribe(self, who: Who, only: str | None = None) -> _Subscriber:
-        subscriber = _Subscriber(who, only)
+    def subscribe(self, who: Who, credential: str, only: str | None = None) -> _Subscriber:
+        subscriber = _Subscriber(who, credential, only)
         self._subscribers.add(subscriber)
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="console-live-feed")
@@ -108,6 +119,7 @@ class LiveFeed:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._reset()  # also when the task was cancelled before it ever ran
 
     async def _run(self) -> None:
         try:
@@ -120,24 +132,28 @@ class LiveFeed:
                 if not self._polled.is_set():  # the first: the consoles' snapshot
                     self._polled.set()
                     changed = []
+                current = {
+                    who: await self._credential_now(who)
+                    for who in {subscriber.who for subscriber in self._subscribers}
+                }
                 for subscriber in list(self._subscribers):
-                    if not self._allowed(subscriber) or not subscriber.offer(changed):
+                    valid = current.get(subscriber.who) == subscriber.credential
+                    if not valid or not subscriber.offer(changed):
                         self._subscribers.discard(subscriber)
                         subscriber.close()
                 await asyncio.sleep(POLL_SECONDS)
             for subscriber in self._subscribers:
                 subscriber.close()
         finally:
-            self._task = None
-            self._polled.set()  # a snapshot waiting for a poll that never came: none
-            self._polled = asyncio.Event()
-            self.latest = {}
-            self._trails.clear()
+            self._reset()
 
-    def _allowed(self, subscriber: _Subscriber) -> bool:
-        """A suspended platform's console is closed (its reconnection gets the login)."""
-        who = subscriber.who
-        return who.is_admin or not self._gateway.access.is_suspended(who.platform_code or "")
+    def _reset(self) -> None:
+        """Stopped: nothing kept; a snapshot waiting for a poll that never came reads."""
+        self._task = None
+        self._polled.set()
+        self._polled = asyncio.Event()
+        self.latest = {}
+        self._trails.clear()
 
     async def _read(self) -> dict[str, Summary]:
         fleet = self._gateway.fleet
@@ -171,9 +187,12 @@ async def stream(request: Request, gateway: Gateway, who: Who) -> Response:
     if gateway.stopping:
         return Response("draining", 503)
     only = request.query_params.get("iot") or None
+    credential = await credential_now(gateway, who)
+    if credential is None:  # ended since the guard looked
+        return Response("no session", 401)
 
     async def events() -> AsyncIterator[bytes]:
-        subscriber = feed.subscribe(who, only)  # here: a stream never started leaves none
+        subscriber = feed.subscribe(who, credential, only)  # here: one never started leaves none
         try:
             snapshot = [s for s in (await feed.snapshot()).values() if subscriber.sees(s)]
             yield b"retry: 2000\n" + _event(snapshot)

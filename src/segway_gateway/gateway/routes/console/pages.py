@@ -17,16 +17,17 @@ from segway_gateway.gateway.console_session import (
     COOKIE,
     LIFETIME_SECONDS,
     PLATFORM,
+    Session,
     Who,
     make_cookie,
 )
 from segway_gateway.gateway.routes.console import fleet_table, live
 from segway_gateway.gateway.routes.console.forms import read_form
 from segway_gateway.gateway.routes.console.guard import (
+    credential_now,
     logged_in,
     refused_origin,
     same_origin,
-    session_for,
     who_is,
 )
 from segway_gateway.gateway.routes.console.summaries import Summary
@@ -83,9 +84,10 @@ async def login(request: Request) -> Response:
 
 
 async def _logged_in(request: Request, gateway: Gateway, who: Who) -> Response:
-    session = await session_for(gateway, who)
-    if session is None:  # removed the moment after its secret was checked
+    credential = await credential_now(gateway, who)
+    if credential is None:  # removed the moment after its secret was checked
         return _login_page(request, "Unknown client id, or a wrong secret.", 401)
+    session = Session(who, credential)
     response = RedirectResponse("/console", 303)
     response.set_cookie(
         COOKIE,
@@ -137,6 +139,12 @@ async def _fleet_page(request: Request, gateway: Gateway, who: Who) -> Response:
     )
 
 
+async def session_alive(_request: Request, _gateway: Gateway, _who: Who) -> Response:
+    """204 while the session is valid (without one: the login page's redirect): how the
+    page tells a live feed refused for good because the session ended."""
+    return Response(status_code=204)
+
+
 def map_area(gateway: Gateway, shown: list[Summary]) -> dict[str, Any]:
     """What the map's plain basemap outlines: the simulated city, else the box around the
     vehicles' fixes, else the default city."""
@@ -172,4 +180,5 @@ router.add_api_route("/", root, methods=["GET"])
 router.add_api_route("/console", console, methods=["GET"])
 router.add_api_route("/console/login", login, methods=["POST"])
 router.add_api_route("/console/logout", logout, methods=["POST"])
-router.add_api_route("/console/live", logged_in(live.stream), methods=["GET"])
+router.add_api_route("/console/live", logged_in(live.stream, script=True), methods=["GET"])
+router.add_api_route("/console/session", logged_in(session_alive), methods=["GET"])

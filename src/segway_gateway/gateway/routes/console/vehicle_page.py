@@ -222,7 +222,7 @@ def _simulation(
         code = number("code", form.get("code", ""))
         noun = "alert" if action == "alert" else "fault code"
         return f"Raise {noun} {code:g}", "POST", f"{base}/{action}s", {"code": int(code)}
-    raise ValueError(f"no simulation action {action!r}")
+    raise LookupError(action)
 
 
 _VEHICLE = "/console/vehicles/{iot_code}"

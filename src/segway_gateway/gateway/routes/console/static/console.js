@@ -51,7 +51,11 @@
         keyboard: true,
       }).addTo(map);
       if (!single) {
-        marker.on("click", () => { window.location.href = "/console/vehicles/" + s.iot_code; });
+        const open = () => { window.location.href = "/console/vehicles/" + s.iot_code; };
+        marker.on("click", open);
+        marker.getElement().addEventListener("keydown", (event) => {
+          if (event.key === "Enter") open();
+        });
       }
       markers.set(s.iot_code, marker);
     } else {
@@ -150,11 +154,20 @@
       });
       source.addEventListener("error", () => {
         status.textContent = "reconnecting…";
-        if (source.readyState === EventSource.CLOSED) {
-          window.setTimeout(connect, wait);
-          wait = Math.min(2 * wait, 30000);
-        }
+        if (source.readyState === EventSource.CLOSED) window.setTimeout(retry, wait);
       });
+    }
+
+    async function retry() {
+      // refused for good: an instance draining (try again, later each time), or the
+      // session ended (say so, and stop)
+      const session = await fetch("/console/session", { redirect: "manual" }).catch(() => null);
+      if (session && session.status !== 204) {
+        status.innerHTML = 'session ended: <a href="/console">log in again</a>';
+        return;
+      }
+      wait = Math.min(2 * wait, 30000);
+      connect();
     }
 
     connect();
