@@ -303,5 +303,8 @@ def test_a_large_fleet_is_listed_a_page_at_a_time(
         assert 'rel="prev">Previous page</a>' in second
         beyond = client.get("/console", params={"page": "99"}).text
         assert "page 2 of 2" in beyond, "the last page"
+        for nonsense in ("²", "9" * 5000, "-1", "x"):
+            answered = client.get("/console", params={"page": nonsense})
+            assert answered.status_code == 200 and "page 1 of 2" in answered.text, nonsense
         sort = re.search(r'<a href="([^"]+)">Battery</a>', second)
         assert sort is not None and "page=" not in sort.group(1), "a new order starts at 1"
