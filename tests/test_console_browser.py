@@ -11,9 +11,12 @@ CONSOLE_SCREENSHOTS=docs/images, which docs/console.md shows.
 
 from __future__ import annotations
 
+import base64
+import http.server
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +43,10 @@ ZONE = {
     ],
 }
 """A no-parking zone the admin pastes; the map draws it."""
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+"""A PNG of one pixel: the stand-in tile server's every tile."""
 LIVE = 3_000
 """Milliseconds a change may take to show (issue 15: within 3 s)."""
 CHROMIUM_FLAGS = [
@@ -356,3 +363,39 @@ def test_a_phone_sees_the_fleet(
         assert width <= PHONE["width"], f"{path} is {width} px wide on a {PHONE['width']} px phone"
     context.close()
     watch.assert_clean()
+
+
+def test_a_tile_server_given_draws_the_basemap(
+    browser: playwright_api.Browser, tmp_path: Path
+) -> None:
+    """`--console-tiles URL`: the map asks that server for its tiles (here one on
+    loopback that counts what it is asked)."""
+    asked: list[str] = []
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(PIXEL)))
+            self.end_headers()
+            self.wfile.write(PIXEL)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    tiles = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=tiles.serve_forever, daemon=True).start()
+    template = f"http://127.0.0.1:{tiles.server_port}/{{z}}/{{x}}/{{y}}.png"
+    db = f"sqlite:///{tmp_path / 'tiles.db'}"
+    try:
+        with serving(db, tmp_path, "--demo", "--console-tiles", template) as server:
+            context = browser.new_context(base_url=server.base_url, viewport=LAPTOP)  # type: ignore[arg-type]
+            _log_in(
+                context.new_page(), **{"Client id": DEMO_PLATFORM, "Client secret": DEMO_SECRET}
+            )
+            eventually(lambda: len(asked) >= 4, "the map asking for its tiles", 15)
+            assert all(re.fullmatch(r"/\d+/\d+/\d+\.png", path) for path in asked), asked
+            context.close()
+    finally:
+        tiles.shutdown()
