@@ -36,13 +36,6 @@ DEMO_SECRET = "e2651be5-12d3-48f3-ba6c-bc2b04a447b6"
 DEMO_VEHICLES = [str(861_477_038_719_116 + n) for n in range(10)]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-ZONE = {
-    "type": "Polygon",
-    "coordinates": [
-        [[114.05, 22.60], [114.06, 22.60], [114.06, 22.61], [114.05, 22.61], [114.05, 22.60]]
-    ],
-}
-"""A no-parking zone the admin pastes; the map draws it."""
 PIXEL = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
@@ -327,13 +320,16 @@ def test_the_admin_injects_a_fault_and_sees_the_refusal_code(
     page.get_by_role("link", name="Admin").click()
     page.locator("#zone-platform").select_option(DEMO_PLATFORM)
     page.locator("#zone-name").fill("station-square")
-    page.locator("#zone-geojson").fill(json.dumps(ZONE))
+    drawn = page.locator("#map")
+    for x, y in ((200, 150), (300, 150), (300, 250), (200, 250)):  # four corners
+        drawn.click(position={"x": x, "y": y})
+    zone = json.loads(page.locator("#zone-geojson").input_value())
+    assert zone["type"] == "Polygon" and len(zone["coordinates"][0]) == 5, zone
     page.get_by_role("button", name="Save geofence").click()
     playwright_api.expect(page.get_by_role("status")).to_contain_text("HTTP 201")
     page.screenshot(path=shots / "console-admin.png", full_page=True)
     page.get_by_role("link", name="Fleet").click()
-    zone = page.locator("path.leaflet-interactive")
-    playwright_api.expect(zone).to_have_count(1)
+    playwright_api.expect(page.locator("path.leaflet-interactive")).to_have_count(1)
 
     page.goto(f"/console/vehicles/{iot_code}")
     page.get_by_label("Fault", exact=True).select_option("unlock-fail")
@@ -399,3 +395,4 @@ def test_a_tile_server_given_draws_the_basemap(
             context.close()
     finally:
         tiles.shutdown()
+        tiles.server_close()

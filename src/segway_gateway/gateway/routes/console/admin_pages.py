@@ -21,6 +21,7 @@ from segway_gateway.gateway.routes.console.admin_forms import ELSEWHERE, Done, F
 from segway_gateway.gateway.routes.console.api_calls import Answer
 from segway_gateway.gateway.routes.console.forms import MAX_FORM, read_form
 from segway_gateway.gateway.routes.console.guard import ConsoleAction, logged_in
+from segway_gateway.gateway.routes.console.pages import map_area
 from segway_gateway.gateway.routes.console.templating import page
 from segway_gateway.gateway.runtime import Gateway
 from segway_gateway.gateway.store.access_rules import AccessRule
@@ -70,6 +71,12 @@ async def admin_page(
         registered=len(registered),
         zones=zones,
         elsewhere=ELSEWHERE,
+        area=map_area(gateway, []),
+        map_zones=[
+            {"platform": zone.platform_code, "name": zone.name, "geometry": zone.geometry}
+            for zone, _ in zones
+        ],
+        markers=[],
     )
 
 

@@ -130,7 +130,7 @@ async def _fleet_page(request: Request, gateway: Gateway, who: Who) -> Response:
         kept=len(kept),
         shown=fleet_table.page_of(kept, query),
         total=len(found),
-        vehicles=[s.marker() for s in found],
+        markers=[s.marker() for s in found],
         area=map_area(gateway, found),
         zones=await zones(gateway, who),
         age=lambda s: (

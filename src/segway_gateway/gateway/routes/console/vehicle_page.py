@@ -118,7 +118,7 @@ async def _show(
         answer=answer,
         queries=asked,
         summary=summary,
-        vehicles=[summary.wire()] if summary is not None else [],
+        markers=[summary.marker()] if summary is not None else [],
         trail=[list(point) for point in trail],
         area=map_area(gateway, [summary] if summary is not None else []),
         buttons=[controls.BY_KEY[key] for key in controls.BUTTONS],

@@ -114,6 +114,29 @@
     }
     const data = document.getElementById("fleet-data");
     for (const s of data ? JSON.parse(data.textContent) : []) placeMarker(s);
+    if (mapElement.dataset.draw) startDrawing(document.getElementById(mapElement.dataset.draw));
+  }
+
+  function startDrawing(output) {
+    // The admin's geofence: each click on the map adds a corner; the textarea gets the
+    // polygon as GeoJSON ([longitude, latitude], the ring closed) from three corners on.
+    const corners = [];
+    const shape = L.polygon([], { color: "#b42318", weight: 2, dashArray: "4" }).addTo(map);
+    map.on("click", (event) => {
+      corners.push([event.latlng.lat, event.latlng.lng]);
+      shape.setLatLngs(corners);
+      if (corners.length < 3) return;
+      const ring = corners.map(([lat, lng]) => [Number(lng.toFixed(6)), Number(lat.toFixed(6))]);
+      output.value = JSON.stringify({ type: "Polygon", coordinates: [[...ring, ring[0]]] });
+    });
+    const clear = document.querySelector("[data-clear-drawing]");
+    if (clear) {
+      clear.addEventListener("click", () => {
+        corners.length = 0;
+        shape.setLatLngs([]);
+        output.value = "";
+      });
+    }
   }
 
   // Live updates ------------------------------------------------------------
