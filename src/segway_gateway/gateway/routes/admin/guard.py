@@ -27,18 +27,22 @@ def answer(status: int, body: dict[str, Any]) -> Response:
 AdminAction = Callable[[Request, Gateway], Awaitable[Response]]
 
 
+def is_admin_token(gateway: Gateway, given: str) -> bool:
+    """`given` is the configured admin token (compared in constant time); never true when
+    none is configured."""
+    expected = gateway.config.admin_token
+    return bool(expected) and hmac.compare_digest(given.encode(), (expected or "").encode())
+
+
 def admin_endpoint(action: AdminAction) -> Callable[[Request], Awaitable[Response]]:
     """Check the admin token, then run `action`; a ValueError in it is a 400."""
 
     async def endpoint(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
-        expected = gateway.config.admin_token
-        if not expected:
+        if not gateway.config.admin_token:
             return answer(404, {"error": "the admin API is off (no admin token configured)"})
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), expected.encode()
-        ):
+        if scheme.lower() != "bearer" or not is_admin_token(gateway, given.strip()):
             return answer(401, {"error": "admin token required"})
         try:
             return await action(request, gateway)

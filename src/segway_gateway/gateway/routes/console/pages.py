@@ -3,7 +3,6 @@ fleet (a map and a list), log out."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,6 +20,7 @@ from segway_gateway.gateway.console_session import (
     Who,
     make_cookie,
 )
+from segway_gateway.gateway.routes.admin.guard import is_admin_token
 from segway_gateway.gateway.routes.console import fleet_table, live
 from segway_gateway.gateway.routes.console.forms import read_form
 from segway_gateway.gateway.routes.console.guard import (
@@ -64,8 +64,7 @@ async def login(request: Request) -> Response:
         return _login_page(request, "The form could not be read.", 400)
     admin_token = form.get("admin_token", "")
     if admin_token:
-        expected = gateway.config.admin_token
-        if not expected or not hmac.compare_digest(admin_token.encode(), expected.encode()):
+        if not is_admin_token(gateway, admin_token):
             return _login_page(request, "That is not the admin token.", 401)
         return await _logged_in(request, gateway, Who(ADMIN))
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
